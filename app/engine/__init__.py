@@ -1,0 +1,25 @@
+"""The NumPy backpropagation engine: importable on its own, no web imports.
+
+    from app.engine import Network, numerical_gradients
+    net = Network(sizes=[2, 4, 1], activation="tanh", output="sigmoid",
+                  loss="cross_entropy", seed=0)
+    dW, db = net.gradients(X, Y)
+"""
+
+from .activations import HIDDEN, OUTPUT
+from .gradcheck import GradientCheck, gradient_check, numerical_gradients, relative_difference
+from .initializers import INITS
+from .losses import LOSSES
+from .network import MAX_HIDDEN_LAYERS, Network, Trace
+from .optimizers import OPTIMIZERS, make_optimizer, minibatches
+from .training import accuracy, one_hot_targets, train_epoch
+
+ACTIVATIONS = tuple(HIDDEN)
+OUTPUTS = tuple(OUTPUT)
+
+__all__ = [
+    "ACTIVATIONS", "INITS", "LOSSES", "MAX_HIDDEN_LAYERS", "OPTIMIZERS", "OUTPUTS",
+    "GradientCheck", "Network", "Trace", "accuracy", "gradient_check", "make_optimizer",
+    "minibatches", "numerical_gradients", "one_hot_targets", "relative_difference",
+    "train_epoch",
+]

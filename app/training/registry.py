@@ -1,0 +1,67 @@
+"""All live sessions of one server process: creation under a cap, lookup by an
+unguessable id, idle expiry. There is deliberately no way to list them."""
+
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+
+from .config import Limits
+from .session import Session
+
+
+class TooManySessions(Exception):
+    pass
+
+
+class SessionStore:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def create(self, config: Mapping) -> Session:
+        self.expire()
+        with self._lock:
+            if len(self._sessions) >= self.limits.max_sessions:
+                raise TooManySessions(f"The server already runs {self.limits.max_sessions} "
+                                      "sessions; try again when some have expired.")
+        session = Session(secrets.token_urlsafe(24), config, self.limits)   # 192 random bits
+        with self._lock:
+            self._sessions[session.id] = session
+        return session
+
+    def get(self, session_id: str) -> Session | None:
+        with self._lock:
+            session = self._sessions.get(session_id)
+        if session is not None:
+            session.last_access = time.monotonic()
+        return session
+
+    def delete(self, session_id: str) -> bool:
+        with self._lock:
+            session = self._sessions.pop(session_id, None)
+        if session is None:
+            return False
+        session.close()
+        return True
+
+    def expire(self) -> int:
+        """Close sessions idle longer than the TTL (a stream being read counts as use)."""
+        cutoff = time.monotonic() - self.limits.session_ttl
+        with self._lock:
+            idle = [s for s in self._sessions.values() if s.last_access < cutoff and not s.streams]
+            for s in idle:
+                del self._sessions[s.id]
+        for s in idle:
+            s.close()
+        return len(idle)
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def close_all(self) -> None:
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for s in sessions:
+            s.close()

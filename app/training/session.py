@@ -1,0 +1,499 @@
+"""A training session: one configuration, its data and network, a phase cursor for
+stepping through the course's algorithm, a loss history, and a worker thread that
+trains while the session is running.
+
+Every public method takes the session lock, so API commands, the worker and stream
+readers never see half-updated state. `seq` increases whenever the visible state
+changes; stream readers wait on `changed` for it.
+"""
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+
+import numpy as np
+
+from app.data import Dataset, apply_features, make_dataset
+from app.engine import Network, Trace, make_optimizer, minibatches, one_hot_targets
+from app.engine.gradcheck import gradient_check
+from app.engine.training import accuracy
+
+from .config import Limits, structural_change, validate
+from .history import History
+
+# Work done per lock hold while playing at full speed: long enough to amortise the
+# bookkeeping, short enough that commands and readers never wait noticeably.
+CHUNK_SECONDS = 0.004
+SLOW_PHASE_SECONDS = 0.7
+UNITS = {"phase", "example", "batch", "epoch"}
+MAX_STEP_COUNT = 1000
+WEIGHT_LIMIT = 1e6
+
+
+class SessionError(ValueError):
+    """A command that cannot be done in the session's current state (→ 4xx)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def phases_of(n_layers: int) -> list[tuple[str, int | None]]:
+    """The phase cursor's stops for a network with layers 0..n_layers (0 = input)."""
+    return ([("forward", l) for l in range(1, n_layers + 1)] + [("cost", None)]
+            + [("backward", l) for l in range(n_layers, 0, -1)] + [("update", None)])
+
+
+class Session:
+    def __init__(self, session_id: str, config: Mapping, limits: Limits = Limits()) -> None:
+        self.id = session_id
+        self.limits = limits
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.seq = 0
+        self.structure = 0
+        self.status = "paused"
+        self.message: str | None = None
+        self.closed = False
+        self.streams = 0
+        self.last_access = time.monotonic()
+        self.worker: threading.Thread | None = None
+        self.config = validate(config, limits=limits)
+        self._build()
+
+    # -- building ---------------------------------------------------------------
+    def _build(self) -> None:
+        """(Re)create data, network, optimizer and counters from the configuration."""
+        c = self.config
+        self.data: Dataset = make_dataset(c["dataset"], points=c["points"], noise=c["noise"],
+                                          train_ratio=c["train_ratio"], seed=c["seed"])
+        self.X_train = self._inputs(self.data.X_train)
+        self.X_test = self._inputs(self.data.X_test)
+        n_out = self._n_outputs()
+        self.Y_train = one_hot_targets(self.data.y_train, n_out)
+        self.Y_test = one_hot_targets(self.data.y_test, n_out)
+        sizes = [self.X_train.shape[1], *c["layers"], n_out]
+        self.network = Network(sizes, activation=c["activation"], output=c["output"],
+                               loss=c["loss"], init=c["init"], init_epsilon=c["init_epsilon"],
+                               seed=c["seed"])
+        self.initial_params = self.network.copy_params()
+        self.grid = self._grid()
+        self.structure += 1
+        self.focus = 0
+        self._restart_training()
+
+    def _restart_training(self) -> None:
+        self.network.set_params(*[[a.copy() for a in p] for p in self.initial_params])
+        self.optimizer = make_optimizer(self.config["optimizer"], self.config["learning_rate"])
+        self.rng = np.random.default_rng(self.config["seed"] + 1)
+        self._batches = iter(())
+        self.step_count = 0
+        self.examples_seen = 0
+        self.pending: dict | None = None     # the batch being walked phase by phase / example by example
+        self.last: dict | None = None        # grads and change of the last update
+        self.history = History()
+        self.status, self.message = "paused", None
+        self._record(force=True)
+        self._touch()
+
+    def _inputs(self, X_raw: np.ndarray) -> np.ndarray:
+        return apply_features(X_raw, self.config["features"]) if self.data.is_2d else X_raw
+
+    def _n_outputs(self) -> int:
+        if self.data.problem == "regression":
+            return 1
+        if self.config["output"] == "softmax" or self.data.classes > 2:
+            return self.data.classes
+        return 1
+
+    def _grid(self) -> dict | None:
+        """Input-plane grids for the heatmaps (16×16 per unit) and the output (48×48)."""
+        if not self.data.is_2d or self.data.extent is None:
+            return None
+        x1min, x1max, x2min, x2max = self.data.extent
+        grids = {}
+        for name, res in (("unit", 16), ("boundary", 48)):
+            g1, g2 = np.meshgrid(np.linspace(x1min, x1max, res), np.linspace(x2min, x2max, res))
+            raw = np.column_stack([g1.ravel(), g2.ravel()])
+            grids[name] = (res, apply_features(raw, self.config["features"]))
+        return grids
+
+    # -- configuration ----------------------------------------------------------
+    def update_config(self, patch: Mapping) -> dict:
+        """Validate and apply a partial configuration; structural changes rebuild,
+        the rest (learning rate, activation, optimizer, λ, …) apply while running."""
+        with self.lock:
+            new = validate(patch, base=self.config, limits=self.limits)
+            old, self.config = self.config, new
+            if structural_change(old, new):
+                self._build()
+            else:
+                self._apply_live(old, new)
+            self._bump()
+            return dict(self.config)
+
+    def _apply_live(self, old: Mapping, new: Mapping) -> None:
+        net = self.network
+        if new["activation"] != old["activation"] or new["loss"] != old["loss"]:
+            net.set_functions(new["activation"], new["output"], new["loss"])
+            self.pending = None
+        if new["optimizer"] != old["optimizer"]:
+            self.optimizer = make_optimizer(new["optimizer"], new["learning_rate"])
+        self.optimizer.learning_rate = new["learning_rate"]
+        if self.status == "diverged" and new["learning_rate"] < old["learning_rate"]:
+            self.message = "Learning rate lowered; reset to start again from the initial weights."
+
+    @property
+    def l2(self) -> float:
+        return self.config["lambda"] if self.config["regularization"] == "l2" else 0.0
+
+    @property
+    def l1(self) -> float:
+        return self.config["lambda"] if self.config["regularization"] == "l1" else 0.0
+
+    @property
+    def batch_size(self) -> int:
+        return len(self.X_train) if self.config["optimizer"] == "gd" else self.config["batch_size"]
+
+    # -- training ---------------------------------------------------------------
+    def _next_batch(self) -> np.ndarray:
+        batch = next(self._batches, None)
+        if batch is None:
+            self._batches = minibatches(len(self.X_train), self.batch_size, self.rng)
+            batch = next(self._batches)
+        return batch
+
+    def _begin_pass(self) -> dict:
+        idx = self._next_batch()
+        X, Y = self.X_train[idx], self.Y_train[idx]
+        trace = self.network.trace(X, Y, self.l2, self.l1)
+        self.pending = {"idx": idx, "trace": trace, "cursor": 0,
+                        "phases": phases_of(len(self.network.sizes) - 1),
+                        "cost": self.network.cost(X, Y, self.l2, self.l1)}
+        return self.pending
+
+    def _apply_update(self, idx: np.ndarray, grad_W: list, grad_b: list) -> None:
+        net = self.network
+        changes = self.optimizer.step([*net.weights, *net.biases], [*grad_W, *grad_b])
+        n = len(net.weights)
+        self.last = {"W": grad_W, "b": grad_b, "dW": changes[:n], "db": changes[n:]}
+        self.step_count += 1
+        self.examples_seen += len(idx)
+        self.pending = None
+        # NaN compares false, so this one test catches NaN, ±inf and runaway growth.
+        if not all(np.abs(p).max() < WEIGHT_LIMIT for p in (*net.weights, *net.biases)):
+            self._diverge("the weights blew up (NaN, infinite or above 1e6)")
+
+    def _train_batch(self) -> None:
+        idx = self._next_batch()
+        t = self.network.trace(self.X_train[idx], self.Y_train[idx], self.l2, self.l1)
+        self._apply_update(idx, t.grad_W, t.grad_b)
+
+    def _advance_batch(self) -> None:
+        """One update: finish a half-walked pass if there is one, else a fresh batch."""
+        if not self._settle():
+            self._train_batch()
+
+    def _step_phase(self) -> None:
+        p = self.pending
+        if p is None or "phases" not in p or p.get("done"):
+            self._settle()
+            self._begin_pass()          # cursor 0: forward, layer 1
+            return
+        p["cursor"] += 1
+        if p["phases"][p["cursor"]][0] == "update":
+            t = p["trace"]
+            self._apply_update(p["idx"], t.grad_W, t.grad_b)
+            self.pending = {**p, "done": True}   # keep the pass visible at "update"
+
+    def _step_example(self) -> None:
+        """The course's loop over examples: Δ += δ⁽ˡ⁺¹⁾(a⁽ˡ⁾)ᵀ one example at a time;
+        after the batch's last example, D = Δ/m + (λ/m)W and the update."""
+        p = self.pending
+        if p is None or "accumulated" not in p:
+            self._settle()
+            idx = self._next_batch()
+            p = self.pending = {"idx": idx, "k": 0, "accumulated": None}
+        i = p["idx"][p["k"]]
+        t = self.network.trace(self.X_train[i:i + 1], self.Y_train[i:i + 1])
+        grads = [*t.grad_W, *t.grad_b]   # with m = 1 these are δ aᵀ and δ themselves
+        p["accumulated"] = grads if p["accumulated"] is None else \
+            [acc + g for acc, g in zip(p["accumulated"], grads)]
+        p["k"] += 1
+        self.focus = int(i)
+        if p["k"] == len(p["idx"]):
+            m, n = len(p["idx"]), len(self.network.weights)
+            D = [acc / m for acc in p["accumulated"]]
+            for l, W in enumerate(self.network.weights):
+                D[l] = D[l] + (self.l2 / m) * W + (self.l1 / m) * np.sign(W)
+            self._apply_update(p["idx"], D[:n], D[n:])
+
+    def _settle(self) -> bool:
+        """Finish any half-walked pass so that batch/epoch steps and play start clean.
+        True when that applied an update."""
+        p, self.pending = self.pending, None
+        if p is None or p.get("done"):
+            return False
+        if "accumulated" in p:   # the rest of the examples: same as the batch gradient
+            t = self.network.trace(self.X_train[p["idx"]], self.Y_train[p["idx"]], self.l2, self.l1)
+        else:
+            t = p["trace"]
+        self._apply_update(p["idx"], t.grad_W, t.grad_b)
+        return True
+
+    def step(self, unit: str, count: int = 1) -> None:
+        if unit not in UNITS:
+            raise SessionError("unit", f"unit must be one of {', '.join(sorted(UNITS))}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_STEP_COUNT:
+            raise SessionError("count", f"count must be a whole number from 1 to {MAX_STEP_COUNT}")
+        with self.lock:
+            self._touch()
+            if self.status == "diverged":
+                raise SessionError("status", "Training diverged: reset, or lower the learning rate and reset")
+            self._stop_worker_locked()
+            for _ in range(count):
+                if unit == "phase":
+                    self._step_phase()
+                elif unit == "example":
+                    self._step_example()
+                elif unit == "batch":
+                    self._advance_batch()
+                else:
+                    self._settle()
+                    target = self._epoch_number() + 1
+                    while self._epoch_number() < target and self.status != "diverged":
+                        self._train_batch()
+                if self.status == "diverged":
+                    break
+            self._record(force=True)
+            self._bump()
+
+    def _epoch_number(self) -> int:
+        return self.examples_seen // len(self.X_train)
+
+    def _diverge(self, why: str) -> None:
+        self.status = "diverged"
+        self.message = (f"Training diverged: {why}. Lower the learning rate "
+                        f"(now {self.config['learning_rate']:g}) and reset.")
+
+    # -- loss, history -------------------------------------------------------------
+    def losses(self) -> dict:
+        net = self.network
+        train = net.cost(self.X_train, self.Y_train, self.l2, self.l1)
+        test = net.cost(self.X_test, self.Y_test, self.l2, self.l1) if len(self.X_test) else None
+        result = {"loss": {"train": _finite(train), "test": _finite(test)}, "accuracy": None}
+        if self.data.problem == "classification":
+            result["accuracy"] = {"train": accuracy(net, self.X_train, self.data.y_train),
+                                  "test": accuracy(net, self.X_test, self.data.y_test)
+                                  if len(self.X_test) else None}
+        return result
+
+    def _record(self, force: bool = False) -> None:
+        if not force and not self.history.due():
+            return
+        stats = self.losses()
+        self.history.add(self.step_count, stats)
+        self.history.snapshot(self.step_count, self.network.weights, self.network.biases)
+        self._last_stats = (self.step_count, stats)
+        if stats["loss"]["train"] is None and self.status != "diverged":
+            self._diverge("the loss became NaN or infinite")
+
+    def stats(self) -> dict:
+        if self._last_stats[0] != self.step_count:
+            self._record(force=True)
+        return self._last_stats[1]
+
+    # -- running ---------------------------------------------------------------------
+    def run(self) -> None:
+        with self.lock:
+            self._touch()
+            if self.status == "diverged":
+                raise SessionError("status", "Training diverged: reset, or lower the learning rate and reset")
+            if self.status == "running":
+                return
+            self.status = "running"
+            self._bump()
+            self.worker = threading.Thread(target=self._work, name=f"train-{self.id[:8]}", daemon=True)
+            self.worker.start()
+
+    def pause(self) -> None:
+        with self.lock:
+            self._touch()
+            self._stop_worker_locked()
+            self._record(force=True)
+            self._bump()
+
+    def _stop_worker_locked(self) -> None:
+        if self.status == "running":
+            self.status = "paused"
+        self.changed.notify_all()
+
+    def _work(self) -> None:
+        """The worker: trains while running; at full speed in short chunks so that
+        commands and stream readers get the lock between them."""
+        me = threading.current_thread()
+        while True:
+            with self.lock:
+                if self.status != "running" or self.worker is not me or self.closed:
+                    return
+                speed = self.config["speed"]
+                if speed == "slow":
+                    self._step_phase()
+                    delay = SLOW_PHASE_SECONDS
+                elif speed == "max":
+                    deadline = time.perf_counter() + CHUNK_SECONDS
+                    while time.perf_counter() < deadline and self.status == "running":
+                        self._advance_batch()
+                    delay = 0.0
+                else:
+                    self._advance_batch()
+                    delay = 1.0 / float(speed)
+                self._record()
+                self._bump()
+                if delay:
+                    self.changed.wait(delay)
+            if not delay:
+                time.sleep(0)   # let other sessions' workers and the web threads in
+
+    def reset(self) -> None:
+        """Back to the same initial weights (same seed), step 0."""
+        with self.lock:
+            self._stop_worker_locked()
+            self._restart_training()
+            self._bump()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            self._stop_worker_locked()
+
+    # -- focus, probe, gradcheck, params --------------------------------------------
+    def set_focus(self, index: int) -> None:
+        with self.lock:
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.X_train):
+                raise SessionError("index", f"index must be a training example from 0 to {len(self.X_train) - 1}")
+            self.focus = index
+            self._bump()
+
+    def focus_trace(self) -> Trace:
+        i = self.focus
+        return self.network.trace(self.X_train[i:i + 1], self.Y_train[i:i + 1], self.l2, self.l1)
+
+    def probe(self, layer: int, unit: int, h: float = 1e-4) -> dict:
+        """Nudge z of one unit by ±h on the current batch: (J(z+h) − J(z−h))/2h vs its δ."""
+        with self.lock:
+            L = len(self.network.sizes) - 1
+            if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= L:
+                raise SessionError("layer", f"layer must be from 1 to {L} (0 is the input)")
+            n = self.network.sizes[layer]
+            if isinstance(unit, bool) or not isinstance(unit, int) or not 0 <= unit < n:
+                raise SessionError("unit", f"unit must be from 0 to {n - 1}")
+            if not isinstance(h, (int, float)) or not 1e-8 <= h <= 1:
+                raise SessionError("h", "h must be a number from 1e-8 to 1")
+            idx = self.pending["idx"] if self.pending and "idx" in self.pending else np.arange(len(self.X_train))
+            X, Y = self.X_train[idx], self.Y_train[idx]
+            t = self.network.trace(X, Y, self.l2, self.l1)
+            plus, minus = t.z[layer].copy(), t.z[layer].copy()
+            plus[:, unit] += h
+            minus[:, unit] -= h
+            j_plus = self.network.cost_from_z(layer, plus, Y, self.l2, self.l1)
+            j_minus = self.network.cost_from_z(layer, minus, Y, self.l2, self.l1)
+            numerical = (j_plus - j_minus) / (2 * h)
+            delta = float(t.delta[layer][:, unit].mean())
+            return {"layer": layer, "unit": unit, "h": h, "m": len(idx),
+                    "cost_plus": _finite(j_plus), "cost_minus": _finite(j_minus),
+                    "numerical": _finite(numerical), "delta": _finite(delta),
+                    "difference": _finite(abs(numerical - delta))}
+
+    def gradcheck(self, max_params: int | None = None) -> dict:
+        with self.lock:
+            cap = self.limits.max_gradcheck_params if max_params is None else \
+                min(max_params, self.limits.max_gradcheck_params)
+            idx = np.arange(min(len(self.X_train), 100))   # a fixed small batch: the check, not the training
+            X, Y = self.X_train[idx], self.Y_train[idx]
+            check = gradient_check(self.network, X, Y, self.l2, self.l1, max_params=cap)
+            b = np.concatenate([g.ravel() for g in check.backprop])
+            n = np.concatenate([g.ravel() for g in check.numerical])
+            sampled = np.isfinite(n)
+            return {"relative_difference": check.relative_difference,
+                    "backprop_seconds": check.backprop_seconds,
+                    "numerical_seconds": check.numerical_seconds,
+                    "forward_passes": check.forward_passes,
+                    "parameters": check.parameters, "checked": check.checked,
+                    "sampled": check.checked < check.parameters, "m": len(idx),
+                    "threshold": 1e-9,
+                    "backprop": b[sampled].tolist(), "numerical": n[sampled].tolist()}
+
+    def params(self) -> dict:
+        with self.lock:
+            return {"weights": [W.tolist() for W in self.network.weights],
+                    "biases": [b.tolist() for b in self.network.biases]}
+
+    def set_params(self, weights, biases) -> None:
+        with self.lock:
+            try:
+                self.network.set_params(weights, biases)
+            except (ValueError, TypeError) as e:
+                field = "biases" if str(e).startswith("biases") else "weights"
+                raise SessionError(field, str(e)) from None
+            self.pending = None
+            if self.status == "diverged":
+                self.status, self.message = "paused", None
+            self._record(force=True)
+            self._bump()
+
+    def set_weight(self, layer: int, to: int, frm: int, value: float) -> None:
+        with self.lock:
+            n = len(self.network.weights)
+            if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < n:
+                raise SessionError("layer", f"layer must be from 0 to {n - 1}")
+            rows, cols = self.network.weights[layer].shape
+            if isinstance(to, bool) or not isinstance(to, int) or not 0 <= to < rows:
+                raise SessionError("to", f"to must be from 0 to {rows - 1}")
+            if isinstance(frm, bool) or not isinstance(frm, int) or not 0 <= frm < cols:
+                raise SessionError("from", f"from must be from 0 to {cols - 1}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or abs(value) > 1e6:
+                raise SessionError("value", "value must be a finite number (|w| ≤ 1e6)")
+            self.network.weights[layer][to, frm] = float(value)
+            self.pending = None
+            self._record(force=True)
+            self._bump()
+
+    # -- bookkeeping -----------------------------------------------------------------
+    def _touch(self) -> None:
+        self.last_access = time.monotonic()
+
+    def _bump(self) -> None:
+        self.seq += 1
+        self.changed.notify_all()
+
+    def summary(self) -> dict:
+        with self.lock:
+            stats = self.stats()
+            return {"id": self.id, "config": dict(self.config), "status": self.status,
+                    "message": self.message, "step": self.step_count, "epoch": self.epoch,
+                    "sizes": list(self.network.sizes), "parameters": self.network.n_params,
+                    "focus": self.focus, "train_size": len(self.X_train),
+                    "test_size": len(self.X_test), **stats}
+
+    def data_payload(self) -> dict:
+        """The raw points (before the feature map) for the data chart."""
+        with self.lock:
+            d = self.data
+            points = lambda X, y: {"x": X[:, :2].tolist() if d.is_2d else [],  # noqa: E731
+                                   "y": y.tolist()}
+            return {"dataset": d.name, "problem": d.problem, "classes": d.classes,
+                    "extent": list(d.extent) if d.extent else None,
+                    "train": points(d.X_train, d.y_train), "test": points(d.X_test, d.y_test),
+                    "input_names": list(d.input_names), "structure": self.structure}
+
+    @property
+    def epoch(self) -> float:
+        return self.examples_seen / len(self.X_train)
+
+
+def _finite(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None

@@ -1,0 +1,174 @@
+"""The JSON API (see the README's API reference). Every input is validated by the
+session's typed config or its command checks; bad input is a 4xx, never a 500."""
+
+import secrets
+from functools import wraps
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.data import DatasetError
+from app.training import ConfigError, SessionError, TooManySessions
+from app.training.config import SEED_MAX
+
+from .errors import error_response, install_handlers
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+install_handlers(bp)
+
+
+def store():
+    return current_app.extensions["sessions"]
+
+
+def json_body(required: bool = True) -> dict:
+    """The request's JSON object; {} for an empty optional body."""
+    if not request.data and not required:
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise SessionError("body", "The request body must be a JSON object")
+    return body
+
+
+def with_session(view):
+    @wraps(view)
+    def wrapper(session_id: str, **kwargs):
+        session = store().get(session_id)
+        if session is None:
+            return error_response(404, "No such session (it may have expired)", "id")
+        try:
+            return view(session, **kwargs)
+        except (ConfigError, SessionError) as e:
+            return error_response(400, e.message, e.field)
+        except DatasetError as e:
+            return error_response(400, str(e), "dataset")
+    return wrapper
+
+
+@bp.post("/sessions")
+def create_session():
+    try:
+        session = store().create(json_body(required=False))
+    except (ConfigError, SessionError) as e:
+        return error_response(400, e.message, e.field)
+    except DatasetError as e:
+        return error_response(400, str(e), "dataset")
+    except TooManySessions as e:
+        return error_response(429, str(e), None)
+    return jsonify(session.summary()), 201
+
+
+@bp.get("/sessions/<session_id>")
+@with_session
+def get_session(session):
+    return jsonify(session.summary())
+
+
+@bp.patch("/sessions/<session_id>")
+@with_session
+def patch_session(session):
+    session.update_config(json_body())
+    return jsonify(session.summary())
+
+
+@bp.delete("/sessions/<session_id>")
+def delete_session(session_id: str):
+    if not store().delete(session_id):
+        return error_response(404, "No such session (it may have expired)", "id")
+    return "", 204
+
+
+@bp.post("/sessions/<session_id>/run")
+@with_session
+def run(session):
+    session.run()
+    return jsonify(session.summary())
+
+
+@bp.post("/sessions/<session_id>/pause")
+@with_session
+def pause(session):
+    session.pause()
+    return jsonify(session.summary())
+
+
+@bp.post("/sessions/<session_id>/reset")
+@with_session
+def reset(session):
+    session.reset()
+    return jsonify(session.summary())
+
+
+@bp.post("/sessions/<session_id>/regenerate")
+@with_session
+def regenerate(session):
+    session.update_config({"seed": secrets.randbelow(SEED_MAX)})
+    return jsonify(session.summary())
+
+
+@bp.post("/sessions/<session_id>/step")
+@with_session
+def step(session):
+    body = json_body(required=False)
+    session.step(body.get("unit", "batch"), body.get("count", 1))
+    return jsonify(session.summary())
+
+
+@bp.post("/sessions/<session_id>/focus")
+@with_session
+def focus(session):
+    session.set_focus(json_body().get("index"))
+    return jsonify(session.summary())
+
+
+@bp.post("/sessions/<session_id>/weight")
+@with_session
+def weight(session):
+    body = json_body()
+    session.set_weight(body.get("layer"), body.get("to"), body.get("from"), body.get("value"))
+    return jsonify(session.summary())
+
+
+@bp.post("/sessions/<session_id>/gradcheck")
+@with_session
+def gradcheck(session):
+    cap = json_body(required=False).get("max_params")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+        raise SessionError("max_params", "max_params must be a whole number ≥ 1")
+    return jsonify(session.gradcheck(cap))
+
+
+@bp.post("/sessions/<session_id>/probe")
+@with_session
+def probe(session):
+    body = json_body()
+    return jsonify(session.probe(body.get("layer"), body.get("unit"), body.get("h", 1e-4)))
+
+
+@bp.get("/sessions/<session_id>/params")
+@with_session
+def get_params(session):
+    return jsonify(session.params())
+
+
+@bp.put("/sessions/<session_id>/params")
+@with_session
+def put_params(session):
+    body = json_body()
+    if not isinstance(body.get("weights"), list) or not isinstance(body.get("biases"), list):
+        raise SessionError("weights", "Send {\"weights\": [...], \"biases\": [...]} as nested lists")
+    session.set_params(body["weights"], body["biases"])
+    return jsonify(session.params())
+
+
+@bp.get("/sessions/<session_id>/data")
+@with_session
+def data(session):
+    return jsonify(session.data_payload())
+
+
+@bp.get("/sessions/<session_id>/history")
+@with_session
+def history(session):
+    with session.lock:
+        return jsonify(session.history.payload())

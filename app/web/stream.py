@@ -1,0 +1,73 @@
+"""The SSE stream: the latest frame, at most 60 times a second per reader.
+
+The reader waits on the session's condition and, when woken, encodes whatever the
+state is *now*, so a slow reader skips states instead of queueing them: latest
+frame wins, no backlog, and the training worker never waits on a socket.
+"""
+
+import time
+
+from flask import Blueprint, Response, current_app
+
+from app.training.frames import encoded_frame
+
+from .api import store
+from .errors import error_response
+
+bp = Blueprint("stream", __name__, url_prefix="/api")
+MIN_INTERVAL = 1 / 60
+
+
+def event(name: str, data: bytes, event_id: int | None = None) -> bytes:
+    head = f"id: {event_id}\n".encode() if event_id is not None else b""
+    return head + b"event: " + name.encode() + b"\ndata: " + data + b"\n\n"
+
+
+@bp.get("/sessions/<session_id>/events")
+def events(session_id: str):
+    session = store().get(session_id)
+    if session is None:
+        return error_response(404, "No such session (it may have expired)", "id")
+    limits = current_app.config["LIMITS"]
+    heartbeat = current_app.config["STREAM_HEARTBEAT"]
+    max_seconds = current_app.config["STREAM_MAX_SECONDS"]
+    with session.lock:
+        if session.streams >= limits.max_streams:
+            return error_response(429, f"At most {limits.max_streams} streams per session", "stream")
+        session.streams += 1
+
+    def generate():
+        try:
+            yield b"retry: 1000\n\n"
+            sent_seq, sent_status, sent_cursor = -1, None, None
+            last_send, end = 0.0, time.monotonic() + max_seconds
+            while time.monotonic() < end:
+                pause = last_send + MIN_INTERVAL - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                with session.changed:
+                    if session.seq == sent_seq and not session.closed:
+                        session.changed.wait(heartbeat)
+                    if session.closed:
+                        break
+                    encoded = encoded_frame(session) if session.seq != sent_seq else None
+                    session.last_access = time.monotonic()
+                if encoded is None:
+                    yield b": keep-alive\n\n"
+                    continue
+                chunk = event("frame", encoded.frame, encoded.seq)
+                if encoded.phase is not None and encoded.cursor != sent_cursor:
+                    chunk += event("phase", encoded.phase, encoded.seq)
+                if encoded.status != sent_status:
+                    chunk += event("status", encoded.status, encoded.seq)
+                sent_seq, sent_status, sent_cursor = encoded.seq, encoded.status, encoded.cursor
+                last_send = time.monotonic()
+                yield chunk
+            if session.closed:
+                yield event("error", b'{"message": "This session has ended."}')
+        finally:
+            with session.lock:
+                session.streams -= 1
+
+    return Response(generate(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

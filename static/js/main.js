@@ -1,0 +1,162 @@
+// Wires the page together: the stream feeds the diagram and charts; keyboard
+// shortcuts press the htmx buttons; the session id lives in one hidden input that
+// every htmx control includes, so a recovered session is one assignment away.
+
+import { NetworkDiagram } from "./diagram.js";
+import { BoundaryChart, LossChart, loadPlotly } from "./charts.js";
+import { SessionStream } from "./stream.js";
+import { fmt, fmtEpoch, fmtInt } from "./format.js";
+
+const body = document.body;
+const $ = (id) => document.getElementById(id);
+const sessionInput = $("session-id");
+
+let structure = null;
+let lastStatus = null;
+let plotly = null;
+let lossChart = null;
+let boundaryChart = null;
+let latest = null;
+
+if (body.dataset.query !== undefined && location.search.slice(1) !== body.dataset.query) {
+  history.replaceState(null, "", "/?" + body.dataset.query);
+}
+
+const diagram = new NetworkDiagram($("diagram"), {
+  onEdgeClick: (l, i, j, w) => editWeight(l, i, j, w),
+  onNodeClick: () => {},
+});
+
+function sessionId() {
+  return sessionInput.value;
+}
+
+function api(path, options = {}) {
+  return fetch(`/api/sessions/${sessionId()}${path}`, {
+    headers: { "Content-Type": "application/json" },
+    ...options,
+  });
+}
+
+function ensureCharts() {
+  if (plotly) return;
+  plotly = loadPlotly(body.dataset.plotly);
+  lossChart = new LossChart($("loss-chart"), plotly);
+  boundaryChart = new BoundaryChart($("boundary-chart"), plotly);
+  boundaryChart.onPointClick = (index) =>
+    api("/focus", { method: "POST", body: JSON.stringify({ index }) });
+  syncChartOptions();
+}
+
+async function reloadData() {
+  const [data, history] = await Promise.all([
+    api("/data").then((r) => r.json()),
+    api("/history").then((r) => r.json()),
+  ]);
+  boundaryChart.setData(data);
+  lossChart.reset(history);
+  if (latest) boundaryChart.update(latest);
+}
+
+function onFrame(frame) {
+  latest = frame;
+  const speed = $("input-speed")?.value;
+  diagram.setMode(frame.status === "running" && speed !== "slow" ? "fast" : "phase");
+  diagram.render(frame);
+  $("epoch").textContent = fmtEpoch(frame.epoch);
+  $("step").textContent = fmtInt(frame.step);
+  $("loss-train").textContent = fmt(frame.loss.train);
+  $("loss-test").textContent = fmt(frame.loss.test);
+  $("acc-train").textContent = frame.accuracy ? percent(frame.accuracy.train) : "–";
+  $("acc-test").textContent = frame.accuracy ? percent(frame.accuracy.test) : "–";
+  onStatus(frame);
+  if (!plotly) {
+    // Plotly is big: fetch it only after the diagram is on screen.
+    requestAnimationFrame(() => setTimeout(() => { ensureCharts(); structure = null; onFrame(latest); }, 0));
+    return;
+  }
+  if (frame.structure !== structure) {
+    structure = frame.structure;
+    reloadData();
+  }
+  lossChart.push(frame);
+  boundaryChart.update(frame);
+}
+
+function percent(x) {
+  return x == null ? "–" : `${(100 * x).toFixed(1)} %`;
+}
+
+function onStatus({ status, message }) {
+  const play = $("btn-play");
+  const running = status === "running";
+  play.textContent = running ? "❚❚" : "▶";
+  play.setAttribute("aria-label", running ? "Pause" : "Play");
+  play.setAttribute("aria-pressed", String(running));
+  body.dataset.status = status;
+  const box = $("message");
+  const text = status === "diverged" ? message : null;
+  box.hidden = !text;
+  box.textContent = text || "";
+  if (status !== lastStatus) lastStatus = status;
+}
+
+function onConnection(state) {
+  const el = $("connection");
+  el.textContent = state === "live" ? "" : "reconnecting…";
+  body.dataset.connection = state;
+}
+
+function onLost(newId) {
+  sessionInput.value = newId;
+  structure = null;
+}
+
+const stream = new SessionStream(sessionId(), { onFrame, onStatus, onConnection, onLost });
+stream.open();
+
+// A control posted to a session the server no longer has: recover, then the user
+// simply repeats the action.
+document.body.addEventListener("htmx:afterRequest", (e) => {
+  if (e.detail.xhr && e.detail.xhr.status === 404) stream.recover();
+});
+
+function syncChartOptions() {
+  boundaryChart?.setOptions({ showTest: $("show-test").checked, discretize: $("discretize").checked });
+}
+$("show-test").addEventListener("change", syncChartOptions);
+$("discretize").addEventListener("change", syncChartOptions);
+
+// Click an edge: a small dialog to type its new weight.
+const dialog = $("weight-dialog");
+function editWeight(layer, to, from, w) {
+  const input = $("weight-value");
+  input.value = String(w);
+  dialog.dataset.edge = JSON.stringify({ layer, to, from });
+  $("weight-error").textContent = "";
+  dialog.showModal();
+  input.select();
+}
+$("weight-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  if (e.submitter && e.submitter.value === "cancel") return dialog.close();
+  const edge = JSON.parse(dialog.dataset.edge);
+  const r = await api("/weight", {
+    method: "POST",
+    body: JSON.stringify({ ...edge, value: Number($("weight-value").value) }),
+  });
+  if (r.ok) return dialog.close();
+  $("weight-error").textContent = (await r.json()).error.message;
+});
+
+// Keyboard shortcuts: space play/pause, → step, r reset — not while typing, and a
+// focused button keeps its own space/enter.
+const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA", "BUTTON"]);
+document.addEventListener("keydown", (e) => {
+  if (TYPING.has(e.target.tagName) || dialog.open || e.ctrlKey || e.metaKey || e.altKey) return;
+  const button = { " ": "btn-play", ArrowRight: "btn-step", r: "btn-reset" }[e.key];
+  if (button) {
+    e.preventDefault();
+    $(button).click();
+  }
+});
