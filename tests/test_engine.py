@@ -7,8 +7,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.engine import (
-    ACTIVATIONS, OUTPUTS, Network, accuracy, gradient_check, make_optimizer,
-    numerical_gradients, one_hot_targets, relative_difference, train_epoch,
+    ACTIVATIONS,
+    OUTPUTS,
+    Network,
+    accuracy,
+    gradient_check,
+    make_optimizer,
+    numerical_gradients,
+    one_hot_targets,
+    relative_difference,
+    train_epoch,
 )
 from app.engine.training import train_step
 

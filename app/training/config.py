@@ -52,6 +52,9 @@ class Limits:
         return cls(**values)
 
 
+DEFAULT_LIMITS = Limits()
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -134,7 +137,8 @@ def coerce(f: Field, value: Any, limits: Limits) -> Any:
     if f.kind == "choice":
         if not isinstance(value, str) or value not in f.choices:
             shown = value if isinstance(value, (str, int, float)) else type(value).__name__
-            raise ConfigError(f.name, f"{f.label} must be one of {', '.join(f.choices)}; got {str(shown)[:40]!r}")
+            raise ConfigError(f.name, f"{f.label} must be one of {', '.join(f.choices)}; "
+                                      f"got {str(shown)[:40]!r}")
         return value
     if f.kind in ("int", "seed"):
         return int(_bounded(f, _number(f, value, int), high))
@@ -151,7 +155,8 @@ def coerce(f: Field, value: Any, limits: Limits) -> Any:
     items = _items(f, value)   # choice_list
     bad = [v for v in items if not isinstance(v, str) or v not in f.choices]
     if bad:
-        raise ConfigError(f.name, f"{f.label}: unknown {str(bad[0])[:40]!r}; choose from {', '.join(f.choices)}")
+        raise ConfigError(f.name, f"{f.label}: unknown {str(bad[0])[:40]!r}; "
+                                  f"choose from {', '.join(f.choices)}")
     if not items:
         raise ConfigError(f.name, f"{f.label}: choose at least one")
     return [c for c in f.choices if c in items]   # canonical order, no repeats
@@ -163,7 +168,7 @@ def default_config() -> dict:
     return config
 
 
-def validate(raw: Mapping, base: Mapping | None = None, limits: Limits = Limits()) -> dict:
+def validate(raw: Mapping, base: Mapping | None = None, limits: Limits = DEFAULT_LIMITS) -> dict:
     """Merge `raw` over `base` (or the defaults), type-check every field, and keep the
     output/loss pair consistent with the data set. Unknown keys are errors."""
     if not isinstance(raw, Mapping):
@@ -184,11 +189,13 @@ def _match_problem(config: dict, raw: Mapping) -> None:
     regression = config["dataset"] in REGRESSION_DATASETS
     if regression and config["output"] != "linear":
         if "output" in raw:
-            raise ConfigError("output", f"{config['dataset']} is a regression data set: use the linear output")
+            raise ConfigError("output", f"{config['dataset']} is a regression data set: "
+                                        "use the linear output")
         config["output"], config["loss"] = "linear", "mse"
     elif not regression and config["output"] == "linear":
         if "output" in raw:
-            raise ConfigError("output", f"{config['dataset']} is a classification data set: use sigmoid or softmax")
+            raise ConfigError("output", f"{config['dataset']} is a classification data set: "
+                                        "use sigmoid or softmax")
         config["output"], config["loss"] = "sigmoid", "cross_entropy"
     if config["output"] == "linear" and config["loss"] == "cross_entropy":
         raise ConfigError("loss", "Cross-entropy needs a sigmoid or softmax output; use MSE")

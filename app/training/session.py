@@ -10,7 +10,6 @@ changes; stream readers wait on `changed` for it.
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping
 
 import numpy as np
@@ -20,7 +19,7 @@ from app.engine import Network, Trace, make_optimizer, minibatches, one_hot_targ
 from app.engine.gradcheck import gradient_check
 from app.engine.training import accuracy
 
-from .config import Limits, structural_change, validate
+from .config import DEFAULT_LIMITS, Limits, structural_change, validate
 from .history import History
 
 # Work done per lock hold while playing at full speed: long enough to amortise the
@@ -40,6 +39,13 @@ class SessionError(ValueError):
         self.field, self.message = field, message
 
 
+def check_index(field: str, value, upper: int, what: str) -> int:
+    """A whole number in 0..upper−1 from JSON, or a SessionError naming the field."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < upper:
+        raise SessionError(field, f"{field} must be {what} from 0 to {upper - 1}")
+    return value
+
+
 def phases_of(n_layers: int) -> list[tuple[str, int | None]]:
     """The phase cursor's stops for a network with layers 0..n_layers (0 = input)."""
     return ([("forward", l) for l in range(1, n_layers + 1)] + [("cost", None)]
@@ -47,7 +53,7 @@ def phases_of(n_layers: int) -> list[tuple[str, int | None]]:
 
 
 class Session:
-    def __init__(self, session_id: str, config: Mapping, limits: Limits = Limits()) -> None:
+    def __init__(self, session_id: str, config: Mapping, limits: Limits = DEFAULT_LIMITS) -> None:
         self.id = session_id
         self.limits = limits
         self.lock = threading.RLock()
@@ -372,9 +378,7 @@ class Session:
     # -- focus, probe, gradcheck, params --------------------------------------------
     def set_focus(self, index: int) -> None:
         with self.lock:
-            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.X_train):
-                raise SessionError("index", f"index must be a training example from 0 to {len(self.X_train) - 1}")
-            self.focus = index
+            self.focus = check_index("index", index, len(self.X_train), "a training example")
             self._bump()
 
     def focus_trace(self) -> Trace:
@@ -384,15 +388,13 @@ class Session:
     def probe(self, layer: int, unit: int, h: float = 1e-4) -> dict:
         """Nudge z of one unit by ±h on the current batch: (J(z+h) − J(z−h))/2h vs its δ."""
         with self.lock:
-            L = len(self.network.sizes) - 1
-            if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= L:
-                raise SessionError("layer", f"layer must be from 1 to {L} (0 is the input)")
-            n = self.network.sizes[layer]
-            if isinstance(unit, bool) or not isinstance(unit, int) or not 0 <= unit < n:
-                raise SessionError("unit", f"unit must be from 0 to {n - 1}")
+            sizes = self.network.sizes
+            if check_index("layer", layer, len(sizes), "a layer") == 0:
+                raise SessionError("layer", "layer 0 is the input: it has no z to nudge")
+            check_index("unit", unit, sizes[layer], "a unit")
             if not isinstance(h, (int, float)) or not 1e-8 <= h <= 1:
                 raise SessionError("h", "h must be a number from 1e-8 to 1")
-            idx = self.pending["idx"] if self.pending and "idx" in self.pending else np.arange(len(self.X_train))
+            idx = self.pending["idx"] if self.pending else np.arange(len(self.X_train))
             X, Y = self.X_train[idx], self.Y_train[idx]
             t = self.network.trace(X, Y, self.l2, self.l1)
             plus, minus = t.z[layer].copy(), t.z[layer].copy()
@@ -446,14 +448,10 @@ class Session:
 
     def set_weight(self, layer: int, to: int, frm: int, value: float) -> None:
         with self.lock:
-            n = len(self.network.weights)
-            if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < n:
-                raise SessionError("layer", f"layer must be from 0 to {n - 1}")
+            check_index("layer", layer, len(self.network.weights), "a weight layer")
             rows, cols = self.network.weights[layer].shape
-            if isinstance(to, bool) or not isinstance(to, int) or not 0 <= to < rows:
-                raise SessionError("to", f"to must be from 0 to {rows - 1}")
-            if isinstance(frm, bool) or not isinstance(frm, int) or not 0 <= frm < cols:
-                raise SessionError("from", f"from must be from 0 to {cols - 1}")
+            check_index("to", to, rows, "a unit")
+            check_index("from", frm, cols, "a unit")
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or abs(value) > 1e6:
                 raise SessionError("value", "value must be a finite number (|w| ≤ 1e6)")

@@ -5,9 +5,10 @@ state is *now*, so a slow reader skips states instead of queueing them: latest
 frame wins, no backlog, and the training worker never waits on a socket.
 """
 
+import socket
 import time
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 
 from app.training.frames import encoded_frame
 
@@ -16,6 +17,19 @@ from .errors import error_response
 
 bp = Blueprint("stream", __name__, url_prefix="/api")
 MIN_INTERVAL = 1 / 60
+SEND_BUFFER = 32 * 1024
+
+
+def shrink_send_buffer() -> None:
+    """Latest-frame-wins only helps if frames cannot pile up in the kernel: a small
+    send buffer makes a stalled reader block our write (and so skip states) after
+    a few frames instead of after megabytes."""
+    sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        except OSError:
+            pass
 
 
 def event(name: str, data: bytes, event_id: int | None = None) -> bytes:
@@ -35,6 +49,7 @@ def events(session_id: str):
         if session.streams >= limits.max_streams:
             return error_response(429, f"At most {limits.max_streams} streams per session", "stream")
         session.streams += 1
+    shrink_send_buffer()
 
     def generate():
         try:

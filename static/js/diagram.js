@@ -502,12 +502,13 @@ export class NetworkDiagram {
   }
 
   // Colour domain of layer l: which value is white and which is full colour.
-  _domain(f, l) {
+  // Sigmoid/softmax outputs are probabilities: 0.5 is white (undecided), like the
+  // decision boundary chart. Otherwise 0 is white; the range sets full colour.
+  _domain(f, l, r) {
     const L = f.sizes.length;
     const kind = l === 0 ? "input" : l === L - 1 ? f.output : f.activation;
     if (kind === "sigmoid" || kind === "softmax") return { centre: 0.5, half: 0.5 };
     if (kind === "tanh") return { centre: 0, half: 1 };
-    const r = f.heatmaps?.range?.[l];
     const half = r && isNum(r[0]) && isNum(r[1])
       ? Math.max(Math.abs(r[0]), Math.abs(r[1]))
       : Math.max(1, maxAbs(f.focus?.a?.[l]));
@@ -547,9 +548,8 @@ export class NetworkDiagram {
     for (let l = 0; l < L; l++) {
       const nodes = this.nodes[l];
       if (!nodes.length) continue;
-      const dom = this._domain(f, l);
       const range = hm?.range?.[l];
-      const lut = range && isNum(range[0]) && isNum(range[1]) ? this._lut(range, dom) : null;
+      const perUnit = Array.isArray(range?.[0]); // also accept one [lo, hi] per unit
       const a = focus.a?.[l];
       const d = l > 0 ? focus.delta?.[l] : null;
       const b = l > 0 ? f.biases?.[l - 1] : null;
@@ -557,6 +557,10 @@ export class NetworkDiagram {
       toggle(col, "pending", !a);
       const weightImages = this.image && l === 1; // digits: canvases show weights
       for (const n of nodes) {
+        const r = perUnit ? range[n.i] : range;
+        const ok = r && isNum(r[0]) && isNum(r[1]);
+        const dom = this._domain(f, l, ok ? r : null);
+        const lut = ok ? this._lut(r, dom) : null;
         const k = a ? scaleIndex((a[n.i] - dom.centre) / dom.half) : -2; // −2: not computed yet
         const heat = weightImages ? !n.canvas.hidden
           : this._drawHeat(n.canvas, lut ? hm.layers?.[l]?.[n.i] : null, lut, hm?.res);

@@ -1,0 +1,449 @@
+"""Real-browser tests of the diagram and chart modules (static/js/diagram.js, charts.js).
+
+The modules are driven by a static fixture page (tests/browser/fixtures/) that builds
+synthetic frames in the format of docs/frames.md; no Flask server is needed. The repo
+root is served by a tiny static HTTP server on 127.0.0.1. Screenshots go to
+tests/artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FIXTURE = "/tests/browser/fixtures/diagram_fixture.html"
+
+# Inputs + units of every layer: what a person counts on screen.
+SIZES = {
+    "default": [2, 4, 2, 1],
+    "big": [2, 8, 8, 8, 8, 8, 8, 1],
+    "features": [7, 6, 1],
+    "logreg": [2, 1],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def static_server():
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + FIXTURE, timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("static server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, base, reduced_motion="no-preference"):
+    context = browser.new_context(viewport={"width": 1120, "height": 760}, reduced_motion=reduced_motion)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("requestfailed", lambda r: errors.append("request failed: " + r.url))
+    page.goto(base + FIXTURE)
+    page.wait_for_function("window.fixture !== undefined")
+    return context, page, errors
+
+
+@pytest.fixture
+def page(browser, static_server):
+    context, pg, errors = _open(browser, static_server)
+    yield pg
+    context.close()
+    assert errors == [], f"console errors: {errors}"
+
+
+def show(page, kind="default", **overrides):
+    page.evaluate("([k, o]) => window.fixture.setFrame(k, o)", [kind, overrides])
+    page.evaluate("() => window.fixture.settle()")
+
+
+def caption(page) -> str:
+    return page.inner_text(".nd-caption-main")
+
+
+def edge_stroke(page, layer, to, frm) -> str:
+    return page.evaluate(
+        """([l, i, j]) => {
+            const hits = [...document.querySelectorAll(`.nd-hit[data-layer="${l}"]`)];
+            const k = hits.findIndex(h => h.dataset.to == i && h.dataset.from == j);
+            return document.querySelectorAll(`.nd-edges[data-layer="${l}"] .nd-edge`)[k].getAttribute("stroke");
+        }""",
+        [layer, to, frm],
+    )
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def hover_edge(page, layer, to, frm):
+    loc = page.locator(f'.nd-hit[data-layer="{layer}"][data-to="{to}"][data-from="{frm}"]')
+    box = loc.bounding_box()
+    # The middle of a cubic from left to right is at the middle of its bounding box.
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(SIZES))
+def test_nodes_and_edges_match_the_network(page, kind):
+    sizes = SIZES[kind]
+    show(page, kind)
+    assert page.locator(".nd-node").count() == sum(sizes)
+    for layer, n in enumerate(sizes):
+        assert page.locator(f'.nd-node[data-layer="{layer}"]').count() == n
+    edges = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    assert page.locator(".nd-hit[data-kind=edge]").count() == edges
+    assert page.locator(".nd-edge").count() == edges
+    # every unit of a 2-D problem shows its heatmap
+    visible = page.evaluate("() => [...document.querySelectorAll('.nd-heat')].filter(c => !c.hidden).length")
+    assert visible == sum(sizes)
+    # biases of every non-input unit, the output's too
+    assert page.locator(".nd-bias").count() == sum(sizes[1:])
+
+
+def test_input_labels_use_course_notation(page):
+    show(page, "features")
+    labels = page.locator('.nd-node[data-layer="0"] .nd-label').all_inner_texts()
+    assert labels == ["x₁", "x₂", "x₁²", "x₂²", "x₁x₂", "sin x₁", "sin x₂"]
+    titles = page.locator(".nd-col-title").all_inner_texts()
+    assert titles == ["a⁽¹⁾", "a⁽²⁾", "a⁽³⁾"]
+
+
+def test_heatmap_of_x1_runs_orange_to_blue(page):
+    """The input x₁'s heatmap: negative (orange) on the left, positive (blue) on the right."""
+    show(page, "default")
+    left, right = page.evaluate(
+        """() => {
+            const cv = document.querySelectorAll('.nd-heat')[0];
+            const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+            const px = (x, y) => [...d.slice((y * cv.width + x) * 4, (y * cv.width + x) * 4 + 3)];
+            return [px(0, 8), px(cv.width - 1, 8)];
+        }"""
+    )
+    assert left[0] > left[2]  # orange: red above blue
+    assert right[2] > right[0]  # blue
+
+
+def test_edge_colour_follows_the_sign_of_the_weight(page):
+    show(page, "default", weight={"l": 0, "i": 1, "j": 0, "value": 0.9})
+    r, _, b = rgb(edge_stroke(page, 0, 1, 0))
+    assert b > r, "a positive weight is blue"
+    wide = page.evaluate("() => document.querySelectorAll('.nd-edges[data-layer=\"0\"] .nd-edge')[2].getAttribute('stroke-width')")
+    show(page, "default", weight={"l": 0, "i": 1, "j": 0, "value": -0.9})
+    r, _, b = rgb(edge_stroke(page, 0, 1, 0))
+    assert r > b, "a negative weight is orange"
+    show(page, "default", weight={"l": 0, "i": 1, "j": 0, "value": 0.001})
+    thin = page.evaluate("() => document.querySelectorAll('.nd-edges[data-layer=\"0\"] .nd-edge')[2].getAttribute('stroke-width')")
+    assert 0.5 <= float(thin) < float(wide) <= 6
+
+
+def test_hovering_an_edge_shows_live_values(page):
+    show(page, "default", weight={"l": 1, "i": 0, "j": 2, "value": -0.012345})
+    hover_edge(page, 1, 0, 2)
+    tip = page.locator(".diagram-tooltip[role=tooltip]")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    assert re.search(r"^w\s+−0\.0123$", text, re.M), text
+    assert "∂J/∂w" in text and "last ΔW" in text
+    # the tooltip keeps updating while training
+    show(page, "default", weight={"l": 1, "i": 0, "j": 2, "value": 1234.5})
+    assert re.search(r"^w\s+1\.23e3$", tip.inner_text(), re.M)
+    # clicking an edge hands its weight to the page (to edit it)
+    page.mouse.down()
+    page.mouse.up()
+    clicks = page.evaluate("() => window.fixture.clicks")
+    assert clicks[-1] == {"kind": "edge", "l": 1, "i": 0, "j": 2, "w": 1234.5}
+
+
+def test_hovering_a_node_shows_z_a_delta(page):
+    show(page, "default")
+    page.hover('.nd-node[data-layer="2"][data-unit="1"] .nd-box')
+    text = page.locator(".diagram-tooltip").inner_text()
+    for label in ("z⁽³⁾₂", "a⁽³⁾₂ = g(z)", "δ⁽³⁾₂", "b (bias)"):
+        assert label in text
+    page.hover('.nd-node[data-layer="0"][data-unit="0"] .nd-box')
+    assert "a = x" in page.locator(".diagram-tooltip").inner_text()
+    page.click('.nd-node[data-layer="1"][data-unit="3"] .nd-box')
+    assert page.evaluate("() => window.fixture.clicks.at(-1)") == {"kind": "node", "l": 1, "i": 3}
+
+
+def test_phases_highlight_the_right_column(page):
+    show(page, "default", cursor={"phase": "forward", "layer": 2}, status="paused")
+    active = page.locator(".nd-col.active-layer")
+    assert active.count() == 1 and active.get_attribute("data-layer") == "2"
+    assert caption(page).startswith("Forward propagation — layer 3 of 4")
+    # a⁽⁴⁾ is not computed yet: faded, no activation badge, no δ rings anywhere
+    assert page.locator('.nd-col[data-layer="3"].pending').count() == 1
+    assert page.locator(".nd-ring:not(.off)").count() == 0
+
+    show(page, "default", cursor={"phase": "backward", "layer": 1}, status="paused")
+    assert active.get_attribute("data-layer") == "1"
+    assert caption(page) == "Backpropagation — δ of layer 2"
+    assert page.locator('.nd-node[data-layer="1"] .nd-ring:not(.off)').count() == 4
+    # edges carrying δ show ∂J/∂W on the purple–green scale
+    stroke = page.evaluate("() => document.querySelector('.nd-edges[data-layer=\"1\"] .nd-edge').getAttribute('stroke')")
+    assert stroke in page.evaluate("() => import('/static/js/format.js').then(m => m.GRAD_SCALE.css)")
+
+    show(page, "default", cursor={"phase": "cost", "layer": None}, status="paused")
+    assert active.get_attribute("data-layer") == "3"
+    assert caption(page).startswith("Cost J = ")
+
+    show(page, "default", cursor={"phase": "update", "layer": None}, status="paused")
+    assert caption(page).startswith("Gradient descent update")
+    assert page.locator(".nd-fx.flash-a, .nd-fx.flash-b").count() == 3
+
+    page.evaluate("() => window.fixture.diagram.setMode('fast')")
+    show(page, "default", step=1234, epoch=49.43)
+    assert caption(page) == "Training — step 1,234 · epoch 49.4"
+
+
+def test_guided_highlight(page):
+    show(page, "default")
+    page.evaluate("() => window.fixture.diagram.highlight(1)")
+    page.evaluate("() => window.fixture.settle()")
+    assert page.locator(".nd-col.highlighted-layer").get_attribute("data-layer") == "1"
+    page.evaluate("() => window.fixture.diagram.highlight(null)")
+    page.evaluate("() => window.fixture.settle()")
+    assert page.locator(".nd-col.highlighted-layer").count() == 0
+
+
+def _no_nan_paint(page):
+    bad = page.evaluate(
+        """() => [...document.querySelectorAll('.nd-root *')].flatMap(el =>
+              ['fill', 'stroke', 'stroke-width', 'd', 'x', 'y'].map(a => el.getAttribute(a))
+              .filter(v => v && /nan|undefined|infinity/i.test(v)))"""
+    )
+    assert bad == []
+
+
+def test_diverged_frame_shows_the_message_not_nan(page):
+    show(page, "default")
+    message = "Training diverged: the loss became NaN at step 812. Lower the learning rate."
+    show(page, "default", nan=True, status="diverged", message=message)
+    overlay = page.locator(".nd-overlay[role=alert]")
+    assert overlay.is_visible() and overlay.inner_text() == message
+    assert caption(page).startswith("Training diverged")
+    _no_nan_paint(page)
+    # the first frame of a session can already be diverged
+    show(page, "big", nan=True, status="diverged", message=message)
+    assert overlay.is_visible()
+    _no_nan_paint(page)
+    show(page, "default")
+    assert not overlay.is_visible()
+
+
+def test_a_single_nan_is_grey_dashed_and_says_nan(page):
+    show(page, "default", nanUnit={"l": 2, "i": 0}, heatmaps=None)
+    node = page.locator('.nd-node[data-layer="2"][data-unit="0"]')
+    assert "nan" in node.get_attribute("class")
+    assert "dash" in page.evaluate(
+        "() => getComputedStyle(document.querySelector('.nd-node[data-layer=\"2\"][data-unit=\"0\"] .nd-box')).strokeDasharray"
+    ) or page.evaluate(
+        "() => getComputedStyle(document.querySelector('.nd-node[data-layer=\"2\"][data-unit=\"0\"] .nd-box')).strokeDasharray"
+    ) != "none"
+    page.hover('.nd-node[data-layer="2"][data-unit="0"] .nd-box')
+    text = page.locator(".diagram-tooltip").inner_text()
+    assert re.search(r"^z⁽³⁾₁\s+NaN$", text, re.M), text
+    _no_nan_paint(page)
+
+
+def test_reduced_motion_updates_instantly(browser, static_server):
+    context, page, errors = _open(browser, static_server, reduced_motion="reduce")
+    try:
+        show(page, "default", cursor={"phase": "forward", "layer": 1}, status="paused")
+        show(page, "default", weight={"l": 0, "i": 1, "j": 0, "value": 0.9}, cursor={"phase": "forward", "layer": 2})
+        r, _, b = rgb(edge_stroke(page, 0, 1, 0))
+        assert b > r
+        show(page, "default", weight={"l": 0, "i": 1, "j": 0, "value": -0.9}, cursor={"phase": "forward", "layer": 3})
+        r, _, b = rgb(edge_stroke(page, 0, 1, 0))
+        assert r > b
+        motion = page.evaluate(
+            """() => {
+                const box = getComputedStyle(document.querySelector('.nd-box'));
+                const fx = document.querySelector('.nd-fx');
+                const heat = getComputedStyle(document.querySelector('.nd-heat'));
+                return [box.transitionDuration, getComputedStyle(fx).display, heat.transitionDuration,
+                        document.querySelectorAll('.nd-fx.fwd-a, .nd-fx.fwd-b').length];
+            }"""
+        )
+        assert motion == ["0s", "none", "0s", 0]
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_renders_are_coalesced_into_animation_frames(page):
+    show(page, "big")
+    builds = page.evaluate("() => window.fixture.diagram.stats.builds")
+    r = page.evaluate("() => window.fixture.loop(300, 'big')")
+    print("\n300 frames:", r)
+    assert r["renders"] == 300
+    assert 1 <= r["draws"] <= r["ticks"]
+    assert r["draws"] < r["renders"]
+    assert r["builds"] == 0 and page.evaluate("() => window.fixture.diagram.stats.builds") == builds
+    # the last frame is what is on screen
+    sign = "pos" if r["lastW000"] > 0 else "neg"
+    red, _, blue = rgb(edge_stroke(page, 0, 0, 0))
+    assert (blue > red) == (sign == "pos")
+
+
+def test_soak_big_network_reports_frame_rate(page):
+    r = page.evaluate("() => window.fixture.soak(1500, 'big')")
+    print("\nsoak:", {k: round(v, 2) for k, v in r.items()})
+    assert r["draws"] <= r["ticks"] + 1
+    assert r["frames"] > r["draws"]
+
+
+def test_digits_network(page):
+    show(page, "digits")
+    # the input is one 8×8 image; 25 hidden units; 10 outputs labelled 0–9
+    assert page.locator('.nd-node[data-kind="image"]').count() == 1
+    assert page.locator(".nd-node").count() == 1 + 25 + 10
+    assert page.locator(".nd-hit[data-kind=bundle]").count() == 25
+    assert page.locator(".nd-hit[data-kind=edge]").count() == 250
+    labels = page.locator('.nd-node[data-layer="2"] .nd-out-label').all_inner_texts()
+    assert [s.split()[0] for s in labels] == [str(k) for k in range(10)]
+    assert page.locator(".nd-out-label.predicted").count() == 1
+    assert "predicted" in page.locator(".nd-out-label.predicted").inner_text()
+    # each first-layer unit shows its 64 weights as an 8×8 image
+    sizes = page.evaluate(
+        "() => [...document.querySelectorAll('.nd-heat.nd-pixels')].filter(c => !c.hidden).map(c => c.width + 'x' + c.height)"
+    )
+    assert sizes == ["8x8"] * 26
+    hover_box = page.locator('.nd-node[data-kind="image"] .nd-box').bounding_box()
+    page.mouse.move(hover_box["x"] + hover_box["width"] * 0.5, hover_box["y"] + 3)
+    assert "Pixel row 1" in page.locator(".diagram-tooltip").inner_text()
+
+
+def test_logistic_regression_note(page):
+    show(page, "logreg")
+    assert page.inner_text(".nd-caption-note") == "no hidden layers: this is logistic regression"
+    show(page, "default")
+    assert page.inner_text(".nd-caption-note") == ""
+
+
+def test_resize_relayouts(page):
+    show(page, "big")
+    before = page.locator('.nd-node[data-layer="7"] .nd-box').get_attribute("x")
+    page.evaluate("() => { document.getElementById('diagram').style.width = '420px'; }")
+    page.wait_for_timeout(100)
+    page.evaluate("() => window.fixture.settle()")
+    after = page.locator('.nd-node[data-layer="7"] .nd-box').get_attribute("x")
+    assert float(after) < float(before)
+    width = page.evaluate("() => document.querySelector('.nd-back').getBoundingClientRect().width")
+    assert width <= 421
+    assert page.locator(".nd-node").count() == sum(SIZES["big"])
+
+
+def test_legend_names_both_scales(page):
+    show(page, "default")
+    legend = page.inner_text(".nd-legend")
+    assert "activation / weight:" in legend and "δ / gradient:" in legend and "NaN" in legend
+    assert page.locator(".nd-root .nd-legend").count() == 1
+
+
+def test_fmt_rules(page):
+    got = page.evaluate(
+        """() => import('/static/js/format.js').then(m =>
+              [-0.012345, 1234.5, 0.5, 0, null, NaN, -1e-5, 999.96].map(m.fmt))"""
+    )
+    assert got == ["−0.0123", "1.23e3", "0.500", "0", "NaN", "NaN", "−1.00e−5", "1.00e3"]
+
+
+def test_charts(page):
+    page.evaluate("() => window.fixture.charts()")
+    page.wait_for_function("() => document.querySelector('#boundary .chart-plot').data !== undefined")
+    for t in range(1, 8):
+        page.evaluate("(t) => window.fixture.chartPush('default', t)", t)
+    page.wait_for_timeout(400)
+    state = page.evaluate("() => window.fixture.chartState()")
+    assert state["lossPoints"] == 3 + 7
+    assert state["heatmapVisible"] and state["heatmapRows"] == 48
+    assert page.locator("#loss .modebar-btn").count() <= 1
+    page.evaluate("() => window.fixture.chartOptions({showTest: false, discretize: true})")
+    assert page.evaluate("() => window.fixture.chartState()")["testVisible"] is False
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".charts").screenshot(path=str(ARTIFACTS / "charts.png"))
+    page.evaluate("() => window.fixture.chartPush('default', 9, {nan: true, status: 'diverged'})")
+    page.wait_for_timeout(250)
+    state = page.evaluate("() => window.fixture.chartState()")
+    assert not state["heatmapVisible"] and "NaN" in state["boundaryMessage"]
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "overrides"),
+    [
+        ("diagram-default-backward", "default", {"cursor": {"phase": "backward", "layer": 2}, "status": "paused"}),
+        ("diagram-big", "big", {"t": 2}),
+        ("diagram-digits", "digits", {}),
+        ("diagram-features", "features", {}),
+        ("diagram-logreg", "logreg", {}),
+        ("diagram-diverged", "default", {"nan": True, "status": "diverged",
+                                         "message": "Training diverged: the loss became NaN at step 812."}),
+    ],
+)
+def test_screenshots(page, name, kind, overrides):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => window.fixture.diagram.setMode('fast')")
+    if overrides.get("status") == "diverged":
+        show(page, kind)
+    show(page, kind, **overrides)
+    if kind == "default" and "cursor" in overrides:
+        page.evaluate("() => window.fixture.diagram.setMode('phase')")
+        page.hover('.nd-node[data-layer="2"][data-unit="1"] .nd-box')
+    page.wait_for_timeout(450)  # let transitions finish
+    page.locator("#diagram").screenshot(path=str(ARTIFACTS / f"{name}.png"))

@@ -1,0 +1,97 @@
+"""The live page in Debian's Chromium, driven as a person would: it loads clean,
+trains live, steps through the phases in order, and answers hover with numbers."""
+
+import re
+import time
+
+from tests.conftest import ARTIFACTS
+
+
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Poll a JS expression from Python (page.wait_for_function evaluates strings,
+    which the page's Content-Security-Policy rightly forbids)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if page.evaluate(expression):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {expression}")
+
+
+def open_page(page, base: str, query: str = "seed=1") -> None:
+    page.goto(f"{base}/?{query}")
+    page.wait_for_selector("#diagram [data-kind=node]")
+
+
+def node_count(page) -> int:
+    return page.locator("#diagram [data-kind=node]").count()
+
+
+def test_page_loads_without_console_errors(page, live_server):
+    open_page(page, live_server)
+    page.wait_for_selector("#loss-chart .main-svg")
+    assert node_count(page) == 2 + 4 + 2 + 1
+    assert page.locator("#epoch").inner_text() == "0.0"
+    assert page.errors == []
+
+
+def test_adding_a_hidden_unit_adds_a_node(page, live_server):
+    open_page(page, live_server)
+    before = node_count(page)
+    page.get_by_role("button", name="Add a unit to hidden layer 1").click()
+    wait_until(page, f"document.querySelectorAll('#diagram [data-kind=node]').length === {before + 1}")
+    assert "layers=5%2C2" in page.url or "layers=5,2" in page.url
+    page.get_by_role("button", name="Add a hidden layer").click()
+    wait_until(page, f"document.querySelectorAll('#diagram [data-kind=node]').length === {before + 3}")
+    assert page.errors == []
+
+
+def test_play_trains_and_the_loss_falls(page, live_server):
+    open_page(page, live_server)
+    start = float(page.locator("#loss-train").inner_text().replace("−", "-"))
+    page.keyboard.press("Space")
+    wait_until(page, "document.body.dataset.status === 'running'")
+    time.sleep(3)
+    page.screenshot(path=str(ARTIFACTS / "page-playing.png"))
+    page.get_by_role("button", name="Pause").click()
+    wait_until(page, "document.body.dataset.status === 'paused'")
+    text = page.locator("#loss-train").inner_text().replace("−", "-")
+    assert float(text) < start / 4
+    points = page.evaluate("document.querySelector('#loss-chart .js-plotly-plot').data[0].x.length")
+    assert points > 10
+    assert int(page.locator("#step").inner_text().replace(",", "")) > 1000
+    assert page.errors == []
+
+
+def test_step_by_phase_walks_the_course_order(page, live_server):
+    open_page(page, live_server)
+    page.select_option("#step-unit", "phase")
+    seen = []
+    for k in range(8):
+        page.locator("#btn-step").click()
+        time.sleep(0.4)
+        caption = page.locator("#diagram .nd-caption, #diagram [class*=caption]").first.inner_text()
+        active = page.eval_on_selector_all("#diagram .active-layer", "els => els.map(e => e.dataset.layer)")
+        seen.append((caption, active))
+        if k == 5:
+            page.screenshot(path=str(ARTIFACTS / "page-backward.png"))
+    captions = [c for c, _ in seen]
+    assert re.search(r"Forward", captions[0]) and re.search(r"Forward", captions[2])
+    assert re.search(r"[Cc]ost", captions[3])
+    assert re.search(r"Backprop", captions[4]) and re.search(r"Backprop", captions[6])
+    assert re.search(r"update|descent", captions[7], re.I)
+    layers = [a[0] if a else None for _, a in seen]
+    assert layers[0:3] == ["1", "2", "3"]
+    assert layers[4:7] == ["3", "2", "1"]
+    assert page.errors == []
+
+
+def test_hover_an_edge_shows_its_weight(page, live_server):
+    open_page(page, live_server)
+    edge = page.locator("#diagram [data-kind=edge]").first
+    edge.hover(force=True)
+    tip = page.locator("#diagram .diagram-tooltip")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    assert re.search(r"w\S*\s*[=:]?\s*[−-]?\d", text), text
+    assert page.errors == []

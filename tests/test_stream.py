@@ -1,0 +1,117 @@
+"""The SSE stream over real HTTP: a snapshot first, coalesced frames while playing,
+no backlog for a slow reader, 404/429 where due."""
+
+import http.client
+import json
+import time
+import urllib.request
+
+import pytest
+
+
+def post(base: str, path: str, body: dict | None = None) -> dict:
+    req = urllib.request.Request(base + path, data=json.dumps(body or {}).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+class EventReader:
+    """A minimal SSE client: yields (event, data) pairs, with a deadline."""
+
+    def __init__(self, base: str, session_id: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        self.conn.request("GET", f"/api/sessions/{session_id}/events")
+        self.response = self.conn.getresponse()
+
+    def events(self, seconds: float, limit: int = 10_000):
+        end = time.monotonic() + seconds
+        name, data = None, b""
+        count = 0
+        while time.monotonic() < end and count < limit:
+            line = self.response.fp.readline()
+            if not line:
+                return
+            line = line.rstrip(b"\n")
+            if line.startswith(b"event: "):
+                name = line[7:].decode()
+            elif line.startswith(b"data: "):
+                data = line[6:]
+            elif line == b"" and name:
+                yield name, data
+                count += 1
+                name, data = None, b""
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def test_stream_sends_snapshot_then_live_frames(live_server):
+    s = post(live_server, "/api/sessions", {"seed": 1})
+    reader = EventReader(live_server, s["id"])
+    assert reader.response.status == 200
+    assert reader.response.getheader("Content-Type").startswith("text/event-stream")
+    first = next(reader.events(5))
+    assert first[0] == "frame"
+    frame = json.loads(first[1])
+    assert frame["step"] == 0 and frame["sizes"] == [2, 4, 2, 1]
+    assert len(frame["focus"]["a"]) == 4 and frame["heatmaps"]["res"] == 16
+    post(live_server, f"/api/sessions/{s['id']}/run")
+    start = time.monotonic()
+    frames = [json.loads(d) for e, d in reader.events(2.0) if e == "frame"]
+    elapsed = time.monotonic() - start
+    reader.close()
+    post(live_server, f"/api/sessions/{s['id']}/pause")
+    steps = [f["step"] for f in frames]
+    assert steps == sorted(steps) and steps[-1] > 100           # training ran, in order
+    assert len(frames) <= 62 * elapsed + 5                       # coalesced to ≤ 60 per second
+    assert len(frames) >= 10
+    assert frames[-1]["loss"]["train"] < frame["loss"]["train"]
+
+
+def test_phase_events_in_step_mode(live_server):
+    s = post(live_server, "/api/sessions", {"seed": 2, "layers": [3]})
+    reader = EventReader(live_server, s["id"])
+    events = reader.events(5)
+    next(events)
+    post(live_server, f"/api/sessions/{s['id']}/step", {"unit": "phase"})
+    for name, data in events:
+        if name == "phase":
+            body = json.loads(data)
+            assert body["phase"] == "forward" and body["layer"] == 1
+            assert len(body["values"]["a"]) == 3 and len(body["values"]["z"]) == 3
+            break
+    else:
+        pytest.fail("no phase event")
+    reader.close()
+
+
+def test_slow_reader_gets_the_latest_state_not_a_backlog(live_server):
+    s = post(live_server, "/api/sessions", {"seed": 3})
+    reader = EventReader(live_server, s["id"])
+    events = reader.events(10)
+    next(events)
+    post(live_server, f"/api/sessions/{s['id']}/run")
+    time.sleep(2.0)                      # do not read for a while
+    post(live_server, f"/api/sessions/{s['id']}/pause")
+    final_step = post(live_server, f"/api/sessions/{s['id']}/pause")["step"]
+    # Anything buffered before the pause is at most a few frames; then comes the latest.
+    received = 0
+    for name, data in events:
+        if name == "frame":
+            received += 1
+            if json.loads(data)["step"] == final_step:
+                break
+    reader.close()
+    assert received <= 30
+
+
+def test_unknown_session_stream_is_404(live_server):
+    try:
+        urllib.request.urlopen(live_server + "/api/sessions/unknown/events", timeout=5)
+    except urllib.error.HTTPError as e:
+        assert e.code == 404
+        assert json.loads(e.read())["error"]["field"] == "id"
+    else:
+        pytest.fail("expected 404")
