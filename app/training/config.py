@@ -72,7 +72,8 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("dataset", "choice", "circle", "Data set", DATASETS, group="data"),
+    Field("dataset", "choice", "circle", "Data set", (*DATASETS, "csv"), group="data",
+          help="csv = your uploaded file"),
     Field("points", "int", 500, "Data points", low=10, high=2000, group="data", limit="max_points"),
     Field("noise", "float", 0.0, "Noise (%)", low=0, high=50, group="data"),
     Field("train_ratio", "float", 0.5, "Training share", low=0.1, high=0.9, group="data"),
@@ -168,9 +169,11 @@ def default_config() -> dict:
     return config
 
 
-def validate(raw: Mapping, base: Mapping | None = None, limits: Limits = DEFAULT_LIMITS) -> dict:
+def validate(raw: Mapping, base: Mapping | None = None, limits: Limits = DEFAULT_LIMITS,
+             csv_problem: str | None = None) -> dict:
     """Merge `raw` over `base` (or the defaults), type-check every field, and keep the
-    output/loss pair consistent with the data set. Unknown keys are errors."""
+    output/loss pair consistent with the data set (`csv_problem`: the uploaded file's
+    problem type, None when there is none). Unknown keys are errors."""
     if not isinstance(raw, Mapping):
         raise ConfigError("config", "The configuration must be a JSON object")
     unknown = [k for k in raw if k not in BY_NAME]
@@ -179,14 +182,19 @@ def validate(raw: Mapping, base: Mapping | None = None, limits: Limits = DEFAULT
     config = dict(base) if base is not None else default_config()
     for name, value in raw.items():
         config[name] = coerce(BY_NAME[name], value, limits)
-    _match_problem(config, raw)
+    if config["dataset"] == "csv" and csv_problem is None:
+        raise ConfigError("dataset", "Upload a CSV file first: there is no data of yours yet")
+    _match_problem(config, raw, csv_problem)
     return config
 
 
-def _match_problem(config: dict, raw: Mapping) -> None:
+def _match_problem(config: dict, raw: Mapping, csv_problem: str | None) -> None:
     """Regression needs a linear output with MSE; classification a squashing output.
     When the data set changes alone, follow it; an explicit clash is an error."""
-    regression = config["dataset"] in REGRESSION_DATASETS
+    if config["dataset"] == "csv":
+        regression = csv_problem == "regression"
+    else:
+        regression = config["dataset"] in REGRESSION_DATASETS
     if regression and config["output"] != "linear":
         if "output" in raw:
             raise ConfigError("output", f"{config['dataset']} is a regression data set: "

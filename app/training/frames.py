@@ -112,6 +112,26 @@ def _grads(s: Session, cursor: dict) -> tuple[dict | None, dict | None, list]:
             [float(np.linalg.norm(g)) for g in last["W"]])
 
 
+def _symmetry(net) -> list[float]:
+    """Per hidden layer: the largest difference between two units' incoming weights
+    and biases. Zero means every unit of the layer computes the same function."""
+    spreads = []
+    for W, b in zip(net.weights[:-1], net.biases[:-1]):
+        incoming = np.column_stack([W, b])
+        spreads.append(float(np.max(np.abs(incoming - incoming[0]))) if len(incoming) > 1 else 0.0)
+    return spreads
+
+
+def _confusion(s: Session) -> dict | None:
+    """Counts of (true class, predicted class) on the test set, for multi-class problems."""
+    if s.data.problem != "classification" or s.data.classes <= 2 or not len(s.X_test):
+        return None
+    predicted = s.network.predict(s.X_test).argmax(axis=1)
+    k = s.data.classes
+    matrix = np.bincount(s.data.y_test * k + predicted, minlength=k * k).reshape(k, k)
+    return {"labels": [str(c) for c in range(k)], "matrix": matrix}
+
+
 def build_frame(s: Session) -> dict:
     """The frame dict for the session's current state (call with the session locked)."""
     net = s.network
@@ -129,7 +149,8 @@ def build_frame(s: Session) -> dict:
         "loss": stats["loss"], "accuracy": stats["accuracy"], "cursor": cursor,
         "weights": _f32(net.weights), "biases": _f32(net.biases), "focus": focus,
         "grads": grads, "update": update, "grad_norms": norms,
-        "heatmaps": heatmaps, "boundary": boundary,
+        "heatmaps": heatmaps, "boundary": boundary, "symmetry": _symmetry(net),
+        "confusion": _confusion(s), "init": s.config["init"],
     }
 
 

@@ -19,6 +19,21 @@ class SessionStore:
         self.limits = limits
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self._reaper: threading.Thread | None = None
+        self._stopped = threading.Event()
+
+    def _start_reaper(self) -> None:
+        """Expire idle sessions in the background, so a forgotten tab's worker stops
+        even when nobody creates a session."""
+        if self._reaper is None:
+            interval = max(0.05, min(self.limits.session_ttl / 4, 60.0))
+            self._reaper = threading.Thread(target=self._reap, args=(interval,), daemon=True,
+                                            name="session-reaper")
+            self._reaper.start()
+
+    def _reap(self, interval: float) -> None:
+        while not self._stopped.wait(interval):
+            self.expire()
 
     def create(self, config: Mapping) -> Session:
         self.expire()
@@ -29,6 +44,7 @@ class SessionStore:
         session = Session(secrets.token_urlsafe(24), config, self.limits)   # 192 random bits
         with self._lock:
             self._sessions[session.id] = session
+        self._start_reaper()
         return session
 
     def get(self, session_id: str) -> Session | None:
@@ -61,6 +77,7 @@ class SessionStore:
         return len(self._sessions)
 
     def close_all(self) -> None:
+        self._stopped.set()
         with self._lock:
             sessions, self._sessions = list(self._sessions.values()), {}
         for s in sessions:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from app.data import Dataset, apply_features, make_dataset
+from app.data import Dataset, apply_features, load_csv, make_dataset
 from app.engine import Network, Trace, make_optimizer, minibatches, one_hot_targets
 from app.engine.gradcheck import gradient_check
 from app.engine.training import accuracy
@@ -66,6 +66,7 @@ class Session:
         self.streams = 0
         self.last_access = time.monotonic()
         self.worker: threading.Thread | None = None
+        self.upload: tuple[bytes, str | int | None, str] | None = None   # (csv bytes, target, problem)
         self.config = validate(config, limits=limits)
         self._build()
 
@@ -73,8 +74,11 @@ class Session:
     def _build(self) -> None:
         """(Re)create data, network, optimizer and counters from the configuration."""
         c = self.config
-        self.data: Dataset = make_dataset(c["dataset"], points=c["points"], noise=c["noise"],
-                                          train_ratio=c["train_ratio"], seed=c["seed"])
+        if c["dataset"] == "csv":
+            self.data: Dataset = self._load_upload(*self.upload[:2])
+        else:
+            self.data = make_dataset(c["dataset"], points=c["points"], noise=c["noise"],
+                                     train_ratio=c["train_ratio"], seed=c["seed"])
         self.X_train = self._inputs(self.data.X_train)
         self.X_test = self._inputs(self.data.X_test)
         n_out = self._n_outputs()
@@ -104,6 +108,31 @@ class Session:
         self._record(force=True)
         self._touch()
 
+    def _load_upload(self, data: bytes, target: str | int | None) -> Dataset:
+        return load_csv(data, target, train_ratio=self.config["train_ratio"], seed=self.config["seed"],
+                        max_rows=self.limits.max_points)
+
+    def upload_csv(self, data: bytes, target: str | int | None = None) -> dict:
+        """Train on the user's own CSV file. A bad file raises DatasetError and leaves
+        the current data set and network exactly as they were."""
+        with self.lock:
+            dataset = self._load_upload(data, target)       # raises before anything changes
+            self._stop_worker_locked()
+            self.upload = (data, target, dataset.problem)
+            self.config = validate({"dataset": "csv"}, base=self.config, limits=self.limits,
+                                   csv_problem=dataset.problem)
+            self._build()
+            self._bump()
+            return self.upload_summary()
+
+    def upload_summary(self) -> dict | None:
+        if self.upload is None:
+            return None
+        d = self._load_upload(*self.upload[:2]) if self.config["dataset"] != "csv" else self.data
+        return {"rows": len(d.X_train) + len(d.X_test), "inputs": list(d.input_names),
+                "target": d.target_name, "problem": d.problem, "classes": d.classes,
+                "columns": [*d.input_names, d.target_name]}
+
     def _inputs(self, X_raw: np.ndarray) -> np.ndarray:
         return apply_features(X_raw, self.config["features"]) if self.data.is_2d else X_raw
 
@@ -115,15 +144,16 @@ class Session:
         return 1
 
     def _grid(self) -> dict | None:
-        """Input-plane grids for the heatmaps (16×16 per unit) and the output (48×48)."""
-        if not self.data.is_2d or self.data.extent is None:
+        """Input-plane grids for the heatmaps (16×16 per unit) and the output (48×48);
+        for any data with two raw inputs (the 2-D sets, a two-column CSV)."""
+        if self.data.extent is None or self.data.X_train.shape[1] != 2:
             return None
         x1min, x1max, x2min, x2max = self.data.extent
         grids = {}
         for name, res in (("unit", 16), ("boundary", 48)):
             g1, g2 = np.meshgrid(np.linspace(x1min, x1max, res), np.linspace(x2min, x2max, res))
             raw = np.column_stack([g1.ravel(), g2.ravel()])
-            grids[name] = (res, apply_features(raw, self.config["features"]))
+            grids[name] = (res, self._inputs(raw))
         return grids
 
     # -- configuration ----------------------------------------------------------
@@ -131,7 +161,8 @@ class Session:
         """Validate and apply a partial configuration; structural changes rebuild,
         the rest (learning rate, activation, optimizer, λ, …) apply while running."""
         with self.lock:
-            new = validate(patch, base=self.config, limits=self.limits)
+            new = validate(patch, base=self.config, limits=self.limits,
+                           csv_problem=self.upload[2] if self.upload else None)
             old, self.config = self.config, new
             if structural_change(old, new):
                 self._build()
@@ -250,7 +281,7 @@ class Session:
         return True
 
     def step(self, unit: str, count: int = 1) -> None:
-        if unit not in UNITS:
+        if not isinstance(unit, str) or unit not in UNITS:
             raise SessionError("unit", f"unit must be one of {', '.join(sorted(UNITS))}")
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_STEP_COUNT:
             raise SessionError("count", f"count must be a whole number from 1 to {MAX_STEP_COUNT}")
@@ -428,6 +459,35 @@ class Session:
                     "threshold": 1e-9,
                     "backprop": b[sampled].tolist(), "numerical": n[sampled].tolist()}
 
+    def gradcheck_sweep(self, widths: tuple[int, ...] = (1, 2, 4, 8, 16)) -> dict:
+        """How the cost of both methods grows with the network: the current depth and
+        problem, every hidden layer set to each width. Backprop is timed; the numerical
+        gradient is timed on a sample of parameters and scaled to all of them, so a
+        big network does not stall the server (the reply says so)."""
+        with self.lock:
+            sizes = self.network.sizes
+            idx = np.arange(min(len(self.X_train), 100))
+            X, Y = self.X_train[idx], self.Y_train[idx]
+            config = self.config
+        rows = []
+        for width in widths:
+            hidden = [width] * (len(sizes) - 2)
+            net = Network([sizes[0], *hidden, sizes[-1]], activation=config["activation"],
+                          output=config["output"], loss=config["loss"], seed=config["seed"])
+            sample = min(net.n_params, 60)
+            check = gradient_check(net, X, Y, max_params=sample)
+            repeats = max(1, int(0.01 / max(check.backprop_seconds, 1e-6)))
+            start = time.perf_counter()
+            for _ in range(repeats):
+                net.gradients(X, Y)
+            backprop = (time.perf_counter() - start) / repeats
+            rows.append({"width": width, "parameters": net.n_params,
+                         "backprop_seconds": backprop,
+                         "numerical_seconds": check.numerical_seconds * net.n_params / sample,
+                         "forward_passes": {"backprop": 2, "numerical": 2 * net.n_params},
+                         "sampled": sample < net.n_params})
+        return {"hidden_layers": len(sizes) - 2, "m": len(idx), "rows": rows}
+
     def params(self) -> dict:
         with self.lock:
             return {"weights": [W.tolist() for W in self.network.weights],
@@ -481,7 +541,7 @@ class Session:
         """The raw points (before the feature map) for the data chart."""
         with self.lock:
             d = self.data
-            points = lambda X, y: {"x": X[:, :2].tolist() if d.is_2d else [],  # noqa: E731
+            points = lambda X, y: {"x": X[:, :2].tolist() if d.extent else [],  # noqa: E731
                                    "y": y.tolist()}
             return {"dataset": d.name, "problem": d.problem, "classes": d.classes,
                     "extent": list(d.extent) if d.extent else None,

@@ -4,6 +4,7 @@ session's typed config or its command checks; bad input is a 4xx, never a 500.""
 import secrets
 from functools import wraps
 
+import orjson
 from flask import Blueprint, current_app, jsonify, request
 
 from app.data import DatasetError
@@ -24,7 +25,10 @@ def json_body(required: bool = True) -> dict:
     """The request's JSON object; {} for an empty optional body."""
     if not request.data and not required:
         return {}
-    body = request.get_json(silent=True)
+    try:   # orjson: strict JSON (no NaN literals) and a nesting limit instead of a RecursionError
+        body = orjson.loads(request.get_data(cache=True))
+    except orjson.JSONDecodeError:
+        body = None
     if not isinstance(body, dict):
         raise SessionError("body", "The request body must be a JSON object")
     return body
@@ -138,11 +142,34 @@ def gradcheck(session):
     return jsonify(session.gradcheck(cap))
 
 
+@bp.post("/sessions/<session_id>/gradcheck/sweep")
+@with_session
+def gradcheck_sweep(session):
+    return jsonify(session.gradcheck_sweep())
+
+
 @bp.post("/sessions/<session_id>/probe")
 @with_session
 def probe(session):
     body = json_body()
     return jsonify(session.probe(body.get("layer"), body.get("unit"), body.get("h", 1e-4)))
+
+
+@bp.post("/sessions/<session_id>/upload")
+@with_session
+def upload(session):
+    """A CSV file: multipart field `file` (and optional `target`), or the raw body
+    with `?target=`. The target is a column name or a 0-based index."""
+    file = request.files.get("file")
+    data = file.read() if file is not None else request.get_data()
+    target = request.form.get("target") or request.args.get("target") or None
+    if target is not None and target.isdigit():
+        target = int(target)
+    try:
+        summary = session.upload_csv(data, target)
+    except DatasetError as e:
+        return error_response(400, str(e), "file")
+    return jsonify({"upload": summary, **session.summary()})
 
 
 @bp.get("/sessions/<session_id>/params")

@@ -135,6 +135,25 @@ def ui_layers(session):
     return response
 
 
+@bp.post("/ui/upload")
+@ui_session
+def ui_upload(session):
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return render_template("partials/upload.html", error="Choose a CSV file first."), 400
+    target = request.form.get("target", "").strip() or None
+    if target is not None and target.isdigit():
+        target = int(target)
+    try:
+        summary = session.upload_csv(file.read(), target)
+    except DatasetError as e:
+        return render_template("partials/upload.html", error=str(e)), 400
+    response = make_response(render_template("partials/upload.html", summary=summary, name=file.filename)
+                             + render_fields(["dataset", "output", "loss"], session.config, {}).get_data(True))
+    response.headers["HX-Replace-Url"] = "/?" + to_query(session.config)
+    return response
+
+
 @bp.post("/ui/<action>")
 @ui_session
 def ui_action(session, action: str):

@@ -309,11 +309,11 @@ export class BoundaryChart {
     ];
     const layout = {
       font: FONT,
-      margin: { l: 30, r: 8, t: 8, b: 28 },
+      margin: { l: 36, r: 8, t: 8, b: 36 },
       showlegend: false,
-      xaxis: { range: [x0, x1], title: { text: "x₁", standoff: 2 }, zeroline: false, constrain: "domain", fixedrange: true },
+      xaxis: { range: [x0, x1], title: { text: "x₁", standoff: 6 }, zeroline: false, constrain: "domain", fixedrange: true },
       yaxis: {
-        range: [y0, y1], title: { text: "x₂", standoff: 2 }, zeroline: false,
+        range: [y0, y1], title: { text: "x₂", standoff: 6 }, zeroline: false,
         scaleanchor: "x", constrain: "domain", fixedrange: true,
       },
       plot_bgcolor: "#fff",

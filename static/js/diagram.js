@@ -92,37 +92,39 @@ const r1 = (v) => Math.round(v * 10) / 10;
 // ---------------------------------------------------------------------------
 // Layout: where every column, node and the input image go.
 
-function layoutNetwork(sizes, width, height) {
+// labels = {left, right}: room (px) the input and output labels need.
+function layoutNetwork(sizes, width, height, labels) {
   const L = sizes.length;
   const imageMode = sizes[0] > IMAGE_INPUTS;
   const imgSize = imageMode ? Math.min(120, Math.round(height * 0.3)) : 0;
-  const right = width < 520 ? 70 : PAD.right;
-  const left = imageMode ? 12 + imgSize / 2 : width < 520 ? 44 : PAD.left;
+  const narrow = width < 520;
+  const right = Math.max(narrow ? 60 : 80, labels.right + MAX_NODE / 2 + 12);
+  const left = imageMode ? 12 + imgSize / 2 : Math.max(narrow ? 40 : 50, labels.left + MAX_NODE / 2 + 12);
   const colGap = (width - left - right) / Math.max(1, L - 1);
   const top = PAD.top;
   const avail = height - PAD.top - PAD.bottom;
-  const cols = sizes.map((n, l) => ({ l, n, x: left + l * colGap, pitch: avail / n, stagger: false }));
+  const cols = sizes.map((n, l) => ({ l, n, x: left + l * colGap, pitch: avail / n, sub: 1 }));
 
   // One node size for the whole diagram (the smallest any column needs), so that
-  // size never suggests meaning. Crowded columns are staggered into two sub-columns.
+  // size never suggests meaning. Crowded columns are staggered into 2–3 sub-columns.
   let s = MAX_NODE;
   for (const c of cols) {
     if (c.l === 0 && imageMode) continue;
     let cs = Math.min(c.pitch * 0.72, colGap * 0.55);
-    if (c.pitch * 0.72 < 22 && c.n > 8) {
-      c.stagger = true;
-      cs = Math.min(c.pitch * 1.44, colGap * 0.34);
+    for (let k = 2; k <= 3 && c.pitch * 0.72 < 24 && c.n > 8; k++) {
+      const sk = Math.min(c.pitch * k * 0.72, (colGap * 0.6 - 6 * (k - 1)) / k);
+      if (sk > cs + 2) { cs = sk; c.sub = k; }
     }
     s = Math.min(s, cs);
   }
   s = Math.max(MIN_NODE, Math.floor(s));
   for (const c of cols) {
-    const off = c.stagger ? s / 2 + 3 : 0;
-    c.halfWidth = off + s / 2;
+    c.halfWidth = (c.sub - 1) / 2 * (s + 6) + s / 2;
     c.nodes = [];
     if (c.l === 0 && imageMode) continue;
     for (let k = 0; k < c.n; k++) {
-      c.nodes.push({ x: c.x + (k % 2 ? off : -off), y: top + c.pitch * (k + 0.5) });
+      const off = ((k % c.sub) - (c.sub - 1) / 2) * (s + 6);
+      c.nodes.push({ x: c.x + off, y: top + c.pitch * (k + 0.5) });
     }
   }
   const image = imageMode
@@ -170,7 +172,9 @@ export class NetworkDiagram {
     this.stats.renders++;
     // A frame is the latest state; keys it leaves out did not change (big arrays are
     // sent only when they changed), unless the network itself was rebuilt.
-    const rebuilt = !this.f || frame.structure !== undefined && frame.structure !== this.f.structure;
+    const rebuilt = !this.f ||
+      (frame.structure !== undefined && frame.structure !== this.f.structure) ||
+      (Array.isArray(frame.sizes) && String(frame.sizes) !== String(this.f.sizes));
     this.f = rebuilt ? { ...frame } : Object.assign({ ...this.f }, frame);
     this._schedule();
   }
@@ -271,7 +275,7 @@ export class NetworkDiagram {
     this.canvasLayer.replaceChildren();
 
     const width = Math.max(300, this.stage.clientWidth || 640);
-    const lay = layoutNetwork(f.sizes, width, this.height);
+    const lay = layoutNetwork(f.sizes, width, this.height, this._labelRoom(f));
     this.lay = lay;
     for (const el of [this.back, this.front]) {
       el.setAttribute("width", width);
@@ -284,6 +288,15 @@ export class NetworkDiagram {
     this._buildEdges(lay);
     this._buildColumns(f, lay);
     this.focusNode = null;
+  }
+
+  // Rough text widths (12.5px font) so that labels never fall off the edges.
+  _labelRoom(f) {
+    const n0 = f.sizes[0] > IMAGE_INPUTS ? 0 : f.sizes[0];
+    const names = Array.from({ length: n0 }, (_, j) => featureLabel(f.feature_names?.[j], j));
+    const left = Math.max(0, ...names.map((n) => n.length * 7.5));
+    const right = f.sizes[f.sizes.length - 1] > 1 ? 150 : 80;
+    return { left, right };
   }
 
   _buildBands(lay) {
@@ -327,7 +340,7 @@ export class NetworkDiagram {
             const a = from.nodes[j];
             d = edgePath(a.x + s / 2, a.y, b.x - s / 2, b.y);
           }
-          e.vis.push(svgEl("path", { class: "nd-edge", d }, groups.vis[l]));
+          e.vis.push(svgEl("path", { class: "nd-edge", d, stroke: PENDING_FILL, "stroke-width": 1 }, groups.vis[l]));
           e.fx.push(svgEl("path", { d, pathLength: 100 }, groups.fx[l]));
           e.hit.push(svgEl("path", {
             class: "nd-hit", d, "data-kind": bundle ? "bundle" : "edge",
@@ -335,6 +348,8 @@ export class NetworkDiagram {
           }, groups.hit[l]));
         }
       }
+      // Dense layers get thinner edges, so a 25×10 layer is not a solid mat of ink.
+      e.maxW = bundle ? 4 : Math.max(1.5, Math.min(6, 6 * Math.sqrt(64 / e.vis.length)));
       e.code = new Int16Array(e.vis.length).fill(-9);
       e.width = new Float32Array(e.vis.length);
       this.edges.push(e);
@@ -358,12 +373,23 @@ export class NetworkDiagram {
     });
   }
 
+  // Column title a⁽ˡ⁾ and, below it, what the layer is. Narrow screens: the kind is
+  // written once for the hidden layers and once for the output, so labels never collide.
   _buildHeader(f, lay, c, g) {
-    const kind = c.l === 0 ? "input" : c.l === lay.L - 1 ? `output · ${f.output || ""}` : f.activation || "";
+    const last = c.l === lay.L - 1;
     svgEl("text", { class: "nd-col-title", x: r1(c.x), y: 16, "text-anchor": "middle" }, g)
       .textContent = "a" + courseLayer(c.l);
-    svgEl("text", { class: "nd-col-kind", x: r1(c.x), y: 30, "text-anchor": "middle" }, g)
-      .textContent = kind;
+    const crowded = lay.colGap < 70;
+    let kind = c.l === 0 ? "input" : last ? `output · ${f.output || ""}` : f.activation || "";
+    let anchor = "middle";
+    let x = c.x;
+    if (crowded) {
+      if (c.l === 0 || (c.l > 1 && !last)) return;
+      kind = last ? f.output || "" : `${kind} (hidden)`;
+      anchor = last ? "end" : "start";
+      x = last ? c.x + c.halfWidth : c.x - c.halfWidth;
+    }
+    svgEl("text", { class: "nd-col-kind", x: r1(x), y: 30, "text-anchor": anchor }, g).textContent = kind;
   }
 
   _buildNode(f, lay, c, g, p, i) {
@@ -375,21 +401,26 @@ export class NetworkDiagram {
       "aria-label": `unit ${i + 1} of layer ${l + 1}`,
     }, g);
     const n = { l, i, x: p.x, y: p.y, g: ng };
-    n.box = svgEl("rect", { class: "nd-box", x: r1(p.x - s / 2), y: r1(p.y - s / 2), width: s, height: s, rx: Math.round(s / 8) }, ng);
+    // Neutral until the first finite values arrive (e.g. a session that starts diverged).
+    n.box = svgEl("rect", {
+      class: "nd-box", x: r1(p.x - s / 2), y: r1(p.y - s / 2), width: s, height: s,
+      rx: Math.round(s / 8), fill: PENDING_FILL,
+    }, ng);
     if (l > 0) {
       n.ring = svgEl("rect", {
         class: "nd-ring", x: r1(p.x - s / 2 - 4), y: r1(p.y - s / 2 - 4),
         width: s + 8, height: s + 8, rx: Math.round(s / 8) + 4,
       }, ng);
+      n.ring.classList.add("off");
       const b = Math.max(4, Math.min(8, s * 0.2));
       const bx = p.x - s / 2;
       const by = p.y + s / 2;
       n.bias = svgEl("path", {
-        class: "nd-bias", d: `M${r1(bx)},${r1(by - b)}L${r1(bx + b)},${r1(by)}L${r1(bx)},${r1(by + b)}L${r1(bx - b)},${r1(by)}Z`,
+        class: "nd-bias", fill: PENDING_FILL, d: `M${r1(bx)},${r1(by - b)}L${r1(bx + b)},${r1(by)}L${r1(bx)},${r1(by + b)}L${r1(bx - b)},${r1(by)}Z`,
       }, ng);
     }
     n.badge = svgEl("circle", {
-      class: "nd-badge", cx: r1(p.x + s / 2), cy: r1(p.y - s / 2), r: r1(Math.max(3.5, Math.min(6, s * 0.15))),
+      class: "nd-badge off", cx: r1(p.x + s / 2), cy: r1(p.y - s / 2), r: r1(Math.max(3.5, Math.min(6, s * 0.15))),
     }, ng);
     if (l === 0) {
       n.label = svgEl("text", { class: "nd-label", x: r1(p.x - s / 2 - 8), y: r1(p.y + 4), "text-anchor": "end" }, ng);
@@ -426,7 +457,7 @@ export class NetworkDiagram {
       class: "nd-node nd-image", "data-kind": "image", "data-layer": 0, "data-unit": "all",
       tabindex: 0, role: "img", "aria-label": "input example as an image",
     }, g);
-    svgEl("rect", { class: "nd-box", x: r1(img.x), y: r1(img.y), width: img.size, height: img.size, rx: 3 }, ig);
+    svgEl("rect", { class: "nd-box", x: r1(img.x), y: r1(img.y), width: img.size, height: img.size, rx: 3, fill: "none" }, ig);
     const lab = svgEl("text", { class: "nd-label", x: r1(img.x + img.size / 2), y: r1(img.y + img.size + 16), "text-anchor": "middle" }, ig);
     lab.textContent = `x: ${side}×${Math.ceil(n0 / side)} pixels`;
     this.image = { g: ig, side, rows: Math.ceil(n0 / side), n: n0 };
@@ -481,7 +512,7 @@ export class NetworkDiagram {
           return `Cost J = ${fmt(f.loss?.train)}`;
         case "backward":
           return l === L - 1 ? `Backpropagation — δ of layer ${l + 1}: δ${courseLayer(l)} = a${courseLayer(l)} ${MINUS} y`
-            : `Backpropagation — δ of layer ${l + 1}`;
+            : `Backpropagation — δ of layer ${l + 1}: δ${courseLayer(l)} = (W${courseLayer(l)})ᵀδ${courseLayer(l + 1)} ⊙ g′(z${courseLayer(l)})`;
         case "update":
           return `Gradient descent update — W ← W ${MINUS} α·∂J/∂W`;
         default:
@@ -561,7 +592,8 @@ export class NetworkDiagram {
         const ok = r && isNum(r[0]) && isNum(r[1]);
         const dom = this._domain(f, l, ok ? r : null);
         const lut = ok ? this._lut(r, dom) : null;
-        const k = a ? scaleIndex((a[n.i] - dom.centre) / dom.half) : -2; // −2: not computed yet
+        const v = a ? a[n.i] : null;
+        const k = !a ? -2 : isNum(v) ? scaleIndex((v - dom.centre) / dom.half) : -1; // −2: not computed yet
         const heat = weightImages ? !n.canvas.hidden
           : this._drawHeat(n.canvas, lut ? hm.layers?.[l]?.[n.i] : null, lut, hm?.res);
         toggle(n.canvas, "pending", !a);
@@ -584,14 +616,17 @@ export class NetworkDiagram {
 
   _paintRing(n, d, scale) {
     if (!d) { toggle(n.ring, "off", true); return; }
-    const k = scaleIndex(d[n.i] / scale);
+    // Square-root mapping: δ shrinks layer by layer, yet every ring should stay visible
+    // (the sign and the order of magnitudes are kept; the tooltip has the number).
+    const v = d[n.i];
+    const k = isNum(v) ? scaleIndex(Math.sign(v) * Math.sqrt(Math.abs(v) / scale)) : -1;
     toggle(n.ring, "off", false);
     toggle(n.ring, "nan", k < 0);
     attr(n.ring, "stroke", k < 0 ? NAN_GREY : GRAD_SCALE.css[k]);
   }
 
   _paintBias(n, b, scale) {
-    const k = b ? scaleIndex(b[n.i] / scale) : -1;
+    const k = b && isNum(b[n.i]) ? scaleIndex(b[n.i] / scale) : -1;
     attr(n.bias, "fill", k < 0 ? NAN_FILL : WEIGHT_SCALE.css[k]);
     toggle(n.bias, "nan", k < 0);
   }
@@ -609,8 +644,8 @@ export class NetworkDiagram {
     const truth = y ? argmax(y) : -1;
     for (const n of nodes) {
       let s = String(n.i);
-      if (n.i === pred) s += " ◂ predicted";
-      if (n.i === truth) s += n.i === pred ? " ✓" : " (label)";
+      if (n.i === pred) s += n.i === truth ? " ◂ predicted = label" : " ◂ predicted";
+      else if (n.i === truth) s += " ◂ label";
       text(n.label, s);
       toggle(n.label, "predicted", n.i === pred);
     }
@@ -698,8 +733,10 @@ export class NetworkDiagram {
   }
 
   // One scale for all parameters (weights and biases), so equal colours mean equal values.
+  // (f is this diagram's own merged copy of the frame, so caching on it is safe.)
   _paramScale(f) {
-    return Math.max(maxAbs(f.biases, maxAbs(f.weights)), 1e-12);
+    if (f._paramScale === undefined) f._paramScale = Math.max(maxAbs(f.biases, maxAbs(f.weights)), 1e-12);
+    return f._paramScale;
   }
 
   _drawEdges(f) {
@@ -753,7 +790,7 @@ export class NetworkDiagram {
       el.setAttribute("stroke", k < 0 ? NAN_GREY : css[k]);
       toggle(el, "nan", k < 0);
     }
-    const w = k < 0 ? 1 : Math.round((0.5 + 5.5 * Math.min(1, Math.abs(widthT))) * 4) / 4;
+    const w = k < 0 ? 1 : Math.round((0.5 + (e.maxW - 0.5) * Math.min(1, Math.abs(widthT))) * 4) / 4;
     if (e.width[idx] !== w) {
       e.width[idx] = w;
       el.setAttribute("stroke-width", w);
@@ -901,7 +938,8 @@ export class NetworkDiagram {
 
   // Arrow keys move between units (one tab stop for the whole diagram), Enter clicks.
   _onKey(ev) {
-    const t = this._targetOf(ev.target, null);
+    let t = this._targetOf(ev.target, null);
+    if (t?.kind === "pixel") t = { kind: "node", l: 0, i: 0 }; // the input image
     if (!t || t.kind !== "node") return;
     if (ev.key === "Enter" || ev.key === " ") {
       ev.preventDefault();

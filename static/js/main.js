@@ -6,6 +6,7 @@ import { NetworkDiagram } from "./diagram.js";
 import { BoundaryChart, LossChart, loadPlotly } from "./charts.js";
 import { SessionStream } from "./stream.js";
 import { fmt, fmtEpoch, fmtInt } from "./format.js";
+import { initPanels } from "./panels/index.js";
 
 const body = document.body;
 const $ = (id) => document.getElementById(id);
@@ -23,8 +24,8 @@ if (body.dataset.query !== undefined && location.search.slice(1) !== body.datase
 }
 
 const diagram = new NetworkDiagram($("diagram"), {
-  onEdgeClick: (l, i, j, w) => editWeight(l, i, j, w),
-  onNodeClick: () => {},
+  onEdgeClick: (l, i, j, w) => panels.selectEdge(l, i, j, w),
+  onNodeClick: (l, i) => panels.selectNode(l, i),
 });
 
 function sessionId() {
@@ -39,13 +40,14 @@ function api(path, options = {}) {
 }
 
 function ensureCharts() {
-  if (plotly) return;
+  if (plotly) return plotly;
   plotly = loadPlotly(body.dataset.plotly);
   lossChart = new LossChart($("loss-chart"), plotly);
   boundaryChart = new BoundaryChart($("boundary-chart"), plotly);
   boundaryChart.onPointClick = (index) =>
     api("/focus", { method: "POST", body: JSON.stringify({ index }) });
   syncChartOptions();
+  return plotly;
 }
 
 async function reloadData() {
@@ -78,9 +80,11 @@ function onFrame(frame) {
   if (frame.structure !== structure) {
     structure = frame.structure;
     reloadData();
+    panels.onStructure(frame);
   }
   lossChart.push(frame);
   boundaryChart.update(frame);
+  panels.onFrame(frame);
 }
 
 function percent(x) {
@@ -111,6 +115,13 @@ function onLost(newId) {
   sessionInput.value = newId;
   structure = null;
 }
+
+const panels = initPanels({
+  root: $("panels"), api, diagram, editWeight,
+  getFrame: () => latest,
+  getPlotly: () => ensureCharts(),
+  step: (unit) => api("/step", { method: "POST", body: JSON.stringify({ unit, count: 1 }) }),
+});
 
 const stream = new SessionStream(sessionId(), { onFrame, onStatus, onConnection, onLost });
 stream.open();

@@ -38,6 +38,7 @@ SIZES = {
     "default": [2, 4, 2, 1],
     "big": [2, 8, 8, 8, 8, 8, 8, 1],
     "features": [7, 6, 1],
+    "widest": [7, 16, 16, 16, 16, 16, 16, 1],
     "logreg": [2, 1],
 }
 
@@ -117,10 +118,16 @@ def edge_stroke(page, layer, to, frm) -> str:
         """([l, i, j]) => {
             const hits = [...document.querySelectorAll(`.nd-hit[data-layer="${l}"]`)];
             const k = hits.findIndex(h => h.dataset.to == i && h.dataset.from == j);
-            return document.querySelectorAll(`.nd-edges[data-layer="${l}"] .nd-edge`)[k].getAttribute("stroke");
+            const edges = document.querySelectorAll(`.nd-edges[data-layer="${l}"] .nd-edge`);
+            return edges[k].getAttribute("stroke");
         }""",
         [layer, to, frm],
     )
+
+
+def rgb_css(value: str) -> tuple[int, ...]:
+    """'rgb(1, 2, 3)' → (1, 2, 3)"""
+    return tuple(int(v) for v in re.findall(r"\d+", value)[:3])
 
 
 def rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -128,11 +135,43 @@ def rgb(hex_colour: str) -> tuple[int, int, int]:
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
+def edge_attr(page, layer, index, name):
+    """Attribute of the index-th visible edge of a weight layer (row-major: to, from)."""
+    return page.evaluate(
+        "([l, k, a]) => document.querySelectorAll("
+        "`.nd-edges[data-layer=\"${l}\"] .nd-edge`)[k].getAttribute(a)",
+        [layer, index, name],
+    )
+
+
+def box_style(page, layer, unit, prop):
+    return page.evaluate(
+        "([l, i, p]) => getComputedStyle(document.querySelector("
+        "`.nd-node[data-layer=\"${l}\"][data-unit=\"${i}\"] .nd-box`))[p]",
+        [layer, unit, prop],
+    )
+
+
 def hover_edge(page, layer, to, frm):
-    loc = page.locator(f'.nd-hit[data-layer="{layer}"][data-to="{to}"][data-from="{frm}"]')
-    box = loc.bounding_box()
-    # The middle of a cubic from left to right is at the middle of its bounding box.
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    """Move the mouse onto a point of the edge that no other edge covers."""
+    point = page.evaluate(
+        """([l, i, j]) => {
+            const sel = `.nd-hit[data-layer="${l}"][data-to="${i}"][data-from="${j}"]`;
+            const hit = document.querySelector(sel);
+            const len = hit.getTotalLength();
+            const m = hit.getScreenCTM();
+            for (let t = 0.5; t > 0.05; t -= 0.05) {
+                for (const u of [t, 1 - t]) {
+                    const p = hit.getPointAtLength(len * u).matrixTransform(m);
+                    if (document.elementFromPoint(p.x, p.y) === hit) return [p.x, p.y];
+                }
+            }
+            return null;
+        }""",
+        [layer, to, frm],
+    )
+    assert point, "the edge can be hovered somewhere"
+    page.mouse.move(*point)
 
 
 # ---------------------------------------------------------------------------
@@ -157,9 +196,9 @@ def test_nodes_and_edges_match_the_network(page, kind):
 
 def test_input_labels_use_course_notation(page):
     show(page, "features")
-    labels = page.locator('.nd-node[data-layer="0"] .nd-label').all_inner_texts()
+    labels = page.locator('.nd-node[data-layer="0"] .nd-label').all_text_contents()
     assert labels == ["x₁", "x₂", "x₁²", "x₂²", "x₁x₂", "sin x₁", "sin x₂"]
-    titles = page.locator(".nd-col-title").all_inner_texts()
+    titles = page.locator(".nd-col-title").all_text_contents()
     assert titles == ["a⁽¹⁾", "a⁽²⁾", "a⁽³⁾"]
 
 
@@ -182,12 +221,12 @@ def test_edge_colour_follows_the_sign_of_the_weight(page):
     show(page, "default", weight={"l": 0, "i": 1, "j": 0, "value": 0.9})
     r, _, b = rgb(edge_stroke(page, 0, 1, 0))
     assert b > r, "a positive weight is blue"
-    wide = page.evaluate("() => document.querySelectorAll('.nd-edges[data-layer=\"0\"] .nd-edge')[2].getAttribute('stroke-width')")
+    wide = edge_attr(page, 0, 2, "stroke-width")
     show(page, "default", weight={"l": 0, "i": 1, "j": 0, "value": -0.9})
     r, _, b = rgb(edge_stroke(page, 0, 1, 0))
     assert r > b, "a negative weight is orange"
     show(page, "default", weight={"l": 0, "i": 1, "j": 0, "value": 0.001})
-    thin = page.evaluate("() => document.querySelectorAll('.nd-edges[data-layer=\"0\"] .nd-edge')[2].getAttribute('stroke-width')")
+    thin = edge_attr(page, 0, 2, "stroke-width")
     assert 0.5 <= float(thin) < float(wide) <= 6
 
 
@@ -232,10 +271,10 @@ def test_phases_highlight_the_right_column(page):
 
     show(page, "default", cursor={"phase": "backward", "layer": 1}, status="paused")
     assert active.get_attribute("data-layer") == "1"
-    assert caption(page) == "Backpropagation — δ of layer 2"
+    assert caption(page).startswith("Backpropagation — δ of layer 2: δ⁽²⁾ = (W⁽²⁾)ᵀδ⁽³⁾")
     assert page.locator('.nd-node[data-layer="1"] .nd-ring:not(.off)').count() == 4
     # edges carrying δ show ∂J/∂W on the purple–green scale
-    stroke = page.evaluate("() => document.querySelector('.nd-edges[data-layer=\"1\"] .nd-edge').getAttribute('stroke')")
+    stroke = edge_attr(page, 1, 0, "stroke")
     assert stroke in page.evaluate("() => import('/static/js/format.js').then(m => m.GRAD_SCALE.css)")
 
     show(page, "default", cursor={"phase": "cost", "layer": None}, status="paused")
@@ -290,11 +329,8 @@ def test_a_single_nan_is_grey_dashed_and_says_nan(page):
     show(page, "default", nanUnit={"l": 2, "i": 0}, heatmaps=None)
     node = page.locator('.nd-node[data-layer="2"][data-unit="0"]')
     assert "nan" in node.get_attribute("class")
-    assert "dash" in page.evaluate(
-        "() => getComputedStyle(document.querySelector('.nd-node[data-layer=\"2\"][data-unit=\"0\"] .nd-box')).strokeDasharray"
-    ) or page.evaluate(
-        "() => getComputedStyle(document.querySelector('.nd-node[data-layer=\"2\"][data-unit=\"0\"] .nd-box')).strokeDasharray"
-    ) != "none"
+    assert box_style(page, 2, 0, "strokeDasharray") not in ("", "none")
+    assert rgb_css(box_style(page, 2, 0, "stroke")) == (0x9E, 0x9E, 0x9E)
     page.hover('.nd-node[data-layer="2"][data-unit="0"] .nd-box')
     text = page.locator(".diagram-tooltip").inner_text()
     assert re.search(r"^z⁽³⁾₁\s+NaN$", text, re.M), text
@@ -305,10 +341,11 @@ def test_reduced_motion_updates_instantly(browser, static_server):
     context, page, errors = _open(browser, static_server, reduced_motion="reduce")
     try:
         show(page, "default", cursor={"phase": "forward", "layer": 1}, status="paused")
-        show(page, "default", weight={"l": 0, "i": 1, "j": 0, "value": 0.9}, cursor={"phase": "forward", "layer": 2})
+        w = {"l": 0, "i": 1, "j": 0, "value": 0.9}
+        show(page, "default", weight=w, cursor={"phase": "forward", "layer": 2})
         r, _, b = rgb(edge_stroke(page, 0, 1, 0))
         assert b > r
-        show(page, "default", weight={"l": 0, "i": 1, "j": 0, "value": -0.9}, cursor={"phase": "forward", "layer": 3})
+        show(page, "default", weight={**w, "value": -0.9}, cursor={"phase": "forward", "layer": 3})
         r, _, b = rgb(edge_stroke(page, 0, 1, 0))
         assert r > b
         motion = page.evaluate(
@@ -355,13 +392,14 @@ def test_digits_network(page):
     assert page.locator(".nd-node").count() == 1 + 25 + 10
     assert page.locator(".nd-hit[data-kind=bundle]").count() == 25
     assert page.locator(".nd-hit[data-kind=edge]").count() == 250
-    labels = page.locator('.nd-node[data-layer="2"] .nd-out-label').all_inner_texts()
+    labels = page.locator('.nd-node[data-layer="2"] .nd-out-label').all_text_contents()
     assert [s.split()[0] for s in labels] == [str(k) for k in range(10)]
     assert page.locator(".nd-out-label.predicted").count() == 1
-    assert "predicted" in page.locator(".nd-out-label.predicted").inner_text()
+    assert "predicted" in page.locator(".nd-out-label.predicted").text_content()
     # each first-layer unit shows its 64 weights as an 8×8 image
     sizes = page.evaluate(
-        "() => [...document.querySelectorAll('.nd-heat.nd-pixels')].filter(c => !c.hidden).map(c => c.width + 'x' + c.height)"
+        "() => [...document.querySelectorAll('.nd-heat.nd-pixels')]"
+        ".filter(c => !c.hidden).map(c => c.width + 'x' + c.height)"
     )
     assert sizes == ["8x8"] * 26
     hover_box = page.locator('.nd-node[data-kind="image"] .nd-box').bounding_box()
@@ -418,6 +456,11 @@ def test_charts(page):
     assert page.evaluate("() => window.fixture.chartState()")["testVisible"] is False
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator(".charts").screenshot(path=str(ARTIFACTS / "charts.png"))
+    # thousands of steps: batched, and thinned to at most ~5,000 points
+    page.evaluate("() => window.fixture.lossBurst(7000)")
+    page.wait_for_timeout(400)
+    points = page.evaluate("() => window.fixture.chartState().lossPoints")
+    assert 2500 < points <= 5000
     page.evaluate("() => window.fixture.chartPush('default', 9, {nan: true, status: 'diverged'})")
     page.wait_for_timeout(250)
     state = page.evaluate("() => window.fixture.chartState()")
@@ -427,11 +470,13 @@ def test_charts(page):
 @pytest.mark.parametrize(
     ("name", "kind", "overrides"),
     [
-        ("diagram-default-backward", "default", {"cursor": {"phase": "backward", "layer": 2}, "status": "paused"}),
+        ("diagram-default-backward", "default", {"cursor": {"phase": "backward", "layer": 2},
+                                                 "status": "paused"}),
         ("diagram-big", "big", {"t": 2}),
         ("diagram-digits", "digits", {}),
         ("diagram-features", "features", {}),
         ("diagram-logreg", "logreg", {}),
+        ("diagram-widest", "widest", {}),
         ("diagram-diverged", "default", {"nan": True, "status": "diverged",
                                          "message": "Training diverged: the loss became NaN at step 812."}),
     ],
@@ -447,3 +492,20 @@ def test_screenshots(page, name, kind, overrides):
         page.hover('.nd-node[data-layer="2"][data-unit="1"] .nd-box')
     page.wait_for_timeout(450)  # let transitions finish
     page.locator("#diagram").screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_screenshot_phone_width(page):
+    """Phones (390 px): the diagram comes first and must still be readable."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.evaluate("() => { document.getElementById('diagram').style.width = '366px'; }")
+    show(page, "big")
+    page.wait_for_timeout(100)
+    page.evaluate("() => window.fixture.settle()")
+    boxes = page.evaluate(
+        "() => [...document.querySelectorAll('.nd-node .nd-box')].map(b => b.getBoundingClientRect())"
+        ".map(r => [r.left, r.right])"
+    )
+    page_width = page.evaluate("() => document.getElementById('diagram').getBoundingClientRect().right")
+    assert all(right <= page_width + 1 for _, right in boxes)
+    page.locator("#diagram").screenshot(path=str(ARTIFACTS / "diagram-phone.png"))

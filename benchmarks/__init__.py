@@ -1,0 +1,1 @@
+"""Benchmarks of Backprop Lens (not tests): see README.md in this folder."""

@@ -1,0 +1,380 @@
+"""Measures the SSE stream of a real server against the bare training speed.
+
+Starts `python -m app` on a free port of 127.0.0.1, creates a default session (2-4-2-1
+tanh, sigmoid output, cross-entropy, batch 10, 250 circle training points, plain SGD
+lr 0.03) with seed 1 and speed "max", reads `GET /api/sessions/<id>/events` over HTTP
+in this process, starts training, and for --seconds seconds measures:
+  - frames/s received                                                 target ≥ 50
+  - the median size of a frame's data line                            target ≤ 16 KB
+  - training steps/s while streaming (the frames' `step`, first vs last over the time)
+and compares those steps/s, in the same run, with the same configuration trained here
+without a server: an `app.training.Session` driven by step("batch", 1000) in a tight
+loop (the session's bookkeeping included; the target ratio is ≥ 0.8) and, for reference,
+app.engine's train_step alone. The baselines are measured before and after the stream
+and their medians quoted.
+
+It also times the server's CPU cost of one frame, `encoded_frame(session)` in this
+process while the session's worker trains, for the default network and for a
+2-8-8-8-8-8-8-1 tanh network on the spiral (batch 1): µs and bytes per frame.
+
+Everything is bounded in time; the server is stopped at the end whatever happens.
+
+    python -m benchmarks.stream [--seconds 10] [--quick] [--json PATH]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from app.engine import Network, make_optimizer, minibatches
+from app.engine.training import train_step
+from app.training import Session
+from app.training.frames import encoded_frame
+
+from .common import (
+    blas_threads,
+    fmt,
+    machine_description,
+    median,
+    print_table,
+    ratio_summary,
+    repeated_rates,
+    write_json,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+CONFIG = {"seed": 1, "speed": "max"}
+BIG_CONFIG = {"seed": 1, "speed": "max", "dataset": "spiral", "layers": [8] * 6, "batch_size": 1}
+STEP_FIELD = re.compile(rb'"step":(\d+)')
+MAX_FRAMES = 100_000
+SETTLE = 0.25          # seconds left after run/pause before a window opens
+TARGETS = {"ratio": 0.8, "frames_per_s": 50, "frame_bytes": 16 * 1024}
+
+
+# -- the server ------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def call(port: int, method: str, path: str, body: dict | None = None,
+         timeout: float = 10.0) -> tuple[int, object]:
+    """One JSON request to the server; (status, decoded body or None)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        payload = None if body is None else json.dumps(body)
+        headers = {} if body is None else {"Content-Type": "application/json"}
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+        return response.status, json.loads(raw) if raw else None
+    finally:
+        conn.close()
+
+
+@contextmanager
+def server(startup_seconds: float = 30.0):
+    """`python -m app` on a free port; yields (port, process); always stopped at the end."""
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                raise SystemExit(f"the server exited with {process.returncode}:\n"
+                                 f"{log.read().decode(errors='replace')[-2000:]}")
+            try:
+                if call(port, "GET", "/healthz", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the server did not answer /healthz within {startup_seconds:g} s")
+            time.sleep(0.1)
+        yield port, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        log.close()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class StreamReader(threading.Thread):
+    """Reads the SSE stream, noting for every `frame` event its arrival time, the size of
+    its data line and its `step`; stops when the stream ends, on stop(), or at a cap."""
+
+    def __init__(self, port: int, session_id: str, max_seconds: float) -> None:
+        super().__init__(name="sse-reader", daemon=True)
+        self.port, self.session_id, self.max_seconds = port, session_id, max_seconds
+        self.frames: list[tuple[float, int, int]] = []     # (time, data bytes, step)
+        self.statuses: list[bytes] = []
+        self.error: str | None = None
+        self.connected = threading.Event()
+        self._halt = threading.Event()
+        self._conn: http.client.HTTPConnection | None = None
+
+    def run(self) -> None:
+        end = time.monotonic() + self.max_seconds
+        try:
+            self._conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
+            self._conn.request("GET", f"/api/sessions/{self.session_id}/events",
+                               headers={"Accept": "text/event-stream"})
+            response = self._conn.getresponse()
+            if response.status != 200:
+                self.error = f"GET events answered {response.status}: {response.read()[:300]!r}"
+                return
+            self.connected.set()
+            name = b"message"
+            while not self._halt.is_set() and time.monotonic() < end and len(self.frames) < MAX_FRAMES:
+                line = response.readline()
+                if not line:
+                    break
+                if line.startswith(b"event:"):
+                    name = line[6:].strip()
+                elif line.startswith(b"data:"):
+                    data = line[5:].strip()
+                    if name == b"frame":
+                        match = STEP_FIELD.search(data, 0, 200)
+                        self.frames.append((time.perf_counter(), len(data),
+                                            int(match.group(1)) if match else -1))
+                    elif name == b"status":
+                        self.statuses.append(data)
+                elif line in (b"\n", b"\r\n"):
+                    name = b"message"
+        except OSError as e:
+            if not self._halt.is_set():
+                self.error = f"stream read failed: {e!r}"
+        finally:
+            self.connected.set()
+            if self._conn is not None:
+                self._conn.close()
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
+# -- the in-process baselines and the frame cost ---------------------------------------------
+class Baselines:
+    """The same configuration trained in this process, without a server: a Session stepped
+    1000 batches per call (its bookkeeping included) and app.engine's train_step alone."""
+
+    def __init__(self) -> None:
+        self.session = Session("bench", CONFIG)
+        s = self.session
+        self.net = Network(s.network.sizes, activation="tanh", output="sigmoid",
+                           loss="cross_entropy", init_epsilon="auto", seed=s.config["seed"])
+        self.X, self.Y = s.X_train, s.Y_train
+        self.optimizer = make_optimizer("sgd", s.config["learning_rate"])
+        self.rng = np.random.default_rng(s.config["seed"] + 1)
+        self.batch = s.config["batch_size"]
+        self.session_rates: list[float] = []
+        self.engine_rates: list[float] = []
+
+    def _session(self, n: int) -> None:
+        for _ in range(n):
+            self.session.step("batch", 1000)
+
+    def _engine(self, n: int) -> None:
+        done = 0
+        while done < n:
+            for idx in minibatches(len(self.X), self.batch, self.rng):
+                train_step(self.net, self.X[idx], self.Y[idx], self.optimizer)
+                done += 1
+                if done == n:
+                    break
+
+    def measure(self, seconds: float) -> None:
+        """One timing of each, `seconds` in all; the rates are appended."""
+        self.session_rates += [r * 1000 for r in repeated_rates(self._session, 1, seconds * 2 / 3)]
+        self.engine_rates += repeated_rates(self._engine, 1, seconds / 3)
+
+
+def stream_figures(port: int, pid: int, seconds: float, segments: int,
+                   baselines: Baselines) -> dict:
+    """Read the stream while the session runs for `segments` stretches of seconds/segments,
+    pausing it between them to time the baselines, so that both see the same neighbours."""
+    status, summary = call(port, "POST", "/api/sessions", CONFIG)
+    if status != 201:
+        raise SystemExit(f"POST /api/sessions answered {status}: {summary}")
+    sid = summary["id"]
+    length = seconds / segments
+    reader = StreamReader(port, sid, max_seconds=segments * (length + 2 * SETTLE + 15) + 30)
+    reader.start()
+    windows, cpu = [], []
+    try:
+        if not reader.connected.wait(10) or reader.error:
+            raise SystemExit(reader.error or "the event stream did not open within 10 s")
+        baselines.measure(1.0)                   # warm-up of the in-process side
+        for i in range(segments):
+            status, body = call(port, "POST", f"/api/sessions/{sid}/run")
+            if status != 200:
+                raise SystemExit(f"POST run answered {status}: {body}")
+            time.sleep(SETTLE * (4 if i == 0 else 1))
+            t0, c0 = time.perf_counter(), cpu_seconds(pid)
+            time.sleep(length)
+            t1, c1 = time.perf_counter(), cpu_seconds(pid)
+            windows.append((t0, t1))
+            cpu.append(None if c0 is None or c1 is None else (c1 - c0) / (t1 - t0))
+            call(port, "POST", f"/api/sessions/{sid}/pause")
+            time.sleep(SETTLE)
+            baselines.measure(length / 2)
+            if reader.error or not reader.is_alive():
+                break
+    finally:
+        reader.stop()
+        try:
+            call(port, "POST", f"/api/sessions/{sid}/pause", timeout=5)
+            call(port, "DELETE", f"/api/sessions/{sid}", timeout=5)
+        except OSError:
+            pass
+        reader.join(10)
+    if reader.error:
+        raise SystemExit(reader.error)
+    frames, steps_per_s = [], []
+    for t0, t1 in windows:
+        window = [f for f in reader.frames if t0 <= f[0] <= t1]
+        if len(window) < 2:
+            raise SystemExit(f"only {len(window)} frame(s) arrived in {t1 - t0:.1f} s "
+                             f"({len(reader.frames)} in all); status events: {reader.statuses}")
+        frames += window
+        (ta, _, sa), (tb, _, sb) = window[0], window[-1]
+        steps_per_s.append((sb - sa) / (tb - ta))
+    read = sum(t1 - t0 for t0, t1 in windows)
+    shares = [c for c in cpu if c is not None]
+    return {
+        "session_config": {**CONFIG, **{k: summary["config"][k] for k in
+                                        ("dataset", "layers", "activation", "output", "loss",
+                                         "batch_size", "optimizer", "learning_rate")}},
+        "segments": len(windows), "seconds": read, "frames": len(frames),
+        "frames_per_s": len(frames) / read,
+        "median_frame_bytes": median([f[1] for f in frames]),
+        "max_frame_bytes": max(f[1] for f in frames),
+        "steps_per_s_by_segment": steps_per_s,
+        "server_cpu_share": median(shares) if shares else None,
+    }
+
+
+def frame_cost(config: dict, frames: int, max_seconds: float) -> dict:
+    """µs and bytes of one encoded frame, built while the session's worker trains (the same
+    call the stream makes under the session lock, once per new state)."""
+    session = Session("bench", config)
+    session.run()
+    micros, sizes, seq = [], [], -1
+    end = time.monotonic() + max_seconds
+    try:
+        while len(micros) < frames and time.monotonic() < end:
+            time.sleep(1 / 60)
+            with session.lock:
+                if session.seq == seq:
+                    continue
+                t0 = time.perf_counter()
+                encoded = encoded_frame(session)
+                micros.append((time.perf_counter() - t0) * 1e6)
+                seq = encoded.seq
+                sizes.append(len(encoded.frame))
+    finally:
+        session.close()
+    return {"network": "-".join(map(str, session.network.sizes)), "dataset": config.get("dataset", "circle"),
+            "batch_size": session.config["batch_size"], "frames": len(micros),
+            "median_us": median(micros), "median_bytes": median(sizes)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stream", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds to read the stream (default 10)")
+    parser.add_argument("--quick", action="store_true", help="fewer segments and frames")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    if not 1 <= args.seconds <= 600:
+        parser.error("--seconds must be between 1 and 600")
+    segment_seconds, frames = (2.5, 60) if args.quick else (2.0, 300)
+    segments = max(1, round(args.seconds / segment_seconds))
+
+    print(f"Backprop Lens stream benchmark — {machine_description()}")
+    print(f"NumPy BLAS: {blas_threads()}")
+    print(f"{segments} segments of {args.seconds / segments:.1f} s of streaming, each followed by "
+          "the in-process baselines; medians quoted.\n")
+    baselines = Baselines()
+    with server() as (port, process):
+        print(f"reading the stream of a server on {HOST}:{port} ...", flush=True)
+        stream = stream_figures(port, process.pid, args.seconds, segments, baselines)
+    print("timing frame encoding in-process ...\n", flush=True)
+    costs = [frame_cost(CONFIG, frames, 20), frame_cost(BIG_CONFIG, frames, 20)]
+
+    streaming = stream["steps_per_s_by_segment"]
+    n = len(streaming)
+    session_rates = baselines.session_rates[-n:]
+    engine_rates = baselines.engine_rates[-n:]
+    ratio, low, high = ratio_summary(streaming, session_rates)
+    engine_ratio = ratio_summary(streaming, engine_rates)[0]
+    figures = {"machine": machine_description(), "numpy_blas": blas_threads(), "stream": stream,
+               "streaming_steps_per_s": median(streaming),
+               "bare_session_steps_per_s": median(session_rates),
+               "bare_engine_steps_per_s": median(engine_rates),
+               "streaming_over_bare_session": ratio, "streaming_over_bare_session_range": [low, high],
+               "streaming_over_bare_engine": engine_ratio,
+               "frame_cost": costs, "targets": TARGETS}
+
+    c = stream["session_config"]
+    print(f"session: {c['dataset']}, hidden {c['layers']} {c['activation']}, {c['output']} output, "
+          f"{c['loss']}, {c['optimizer']} lr {c['learning_rate']}, batch {c['batch_size']}, "
+          f"speed {c['speed']}")
+    share = stream["server_cpu_share"]
+    print_table(["training steps/s (same configuration)", "median", "runs"],
+                [["streaming (server, read over SSE)", fmt(median(streaming)), n],
+                 ["bare Session.step('batch', 1000) in-process", fmt(median(session_rates)), n],
+                 ["bare app.engine train_step in-process", fmt(median(engine_rates)), n]])
+    print_table(["stream", "value"],
+                [["seconds read", f"{stream['seconds']:.1f}"], ["frames", stream["frames"]],
+                 ["frames/s", fmt(stream["frames_per_s"])],
+                 ["median frame bytes (data line)", f"{stream['median_frame_bytes']:,.0f}"],
+                 ["largest frame bytes", f"{stream['max_frame_bytes']:,}"],
+                 ["server CPU while streaming", "—" if share is None else f"{share:.0%} of one core"]])
+    print_table(["frame encoding in-process", "frames", "µs/frame", "bytes/frame", "CPU at 60 frames/s"],
+                [[f"{k['network']} {k['dataset']} batch {k['batch_size']}", k["frames"],
+                  f"{k['median_us']:,.0f}", f"{k['median_bytes']:,.0f}", f"{k['median_us'] * 60 / 1e4:.1f}%"]
+                 for k in costs])
+    print("Against the baselines measured in this run (median of paired segments, range):")
+    print_table(["figure", "measured", "range", "target", "met"],
+                [["streaming / bare Session steps/s", f"{ratio:.2f}×", f"{low:.2f}–{high:.2f}",
+                  f"≥ {TARGETS['ratio']}×", "yes" if ratio >= TARGETS["ratio"] else "NO"],
+                 ["streaming / bare engine steps/s", f"{engine_ratio:.2f}×", "", "—", "—"],
+                 ["frames/s", fmt(stream["frames_per_s"]), "", f"≥ {TARGETS['frames_per_s']}",
+                  "yes" if stream["frames_per_s"] >= TARGETS["frames_per_s"] else "NO"],
+                 ["median frame bytes", f"{stream['median_frame_bytes']:,.0f}", "", "≤ 16,384",
+                  "yes" if stream["median_frame_bytes"] <= TARGETS["frame_bytes"] else "NO"]])
+    if args.json:
+        write_json(args.json, figures)
+
+
+if __name__ == "__main__":
+    main()
