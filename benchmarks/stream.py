@@ -10,8 +10,9 @@ in this process, starts training, and for --seconds seconds measures:
 and compares those steps/s, in the same run, with the same configuration trained here
 without a server: an `app.training.Session` driven by step("batch", 1000) in a tight
 loop (the session's bookkeeping included; the target ratio is ≥ 0.8) and, for reference,
-app.engine's train_step alone. The baselines are measured before and after the stream
-and their medians quoted.
+app.engine's train_step alone. The machine is shared, so the run alternates: the
+session trains and streams for a segment of about 2 s, is paused, and the baselines are
+timed; medians over the segments are quoted, the ratio as the median of the pairs.
 
 It also times the server's CPU cost of one frame, `encoded_frame(session)` in this
 process while the session's worker trains, for the default network and for a

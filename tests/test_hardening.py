@@ -270,7 +270,8 @@ def test_memory_stays_flat_over_create_step_delete_cycles(cycles):
         cycle()
     gc.collect()
     growth = rss_kb() - before
-    print(f"RSS growth over {cycles} cycles: {growth} KB (peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} KB)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"RSS growth over {cycles} cycles: {growth} KB (peak {peak} KB)")
     assert growth < 20_000
     assert threading.active_count() < 10
     app.extensions["sessions"].close_all()

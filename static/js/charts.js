@@ -216,6 +216,7 @@ export class BoundaryChart {
     this.timer = 0;
     this.lastDraw = 0;
     this.drawn = null; // what the heatmap currently shows
+    this.onPointClick = null; // (index) => …: a training point was clicked (index into data.train)
     this.ready = Promise.resolve(plotlyPromise).then((P) => {
       this.P = P;
       if (this.data) this._plot();
@@ -318,11 +319,23 @@ export class BoundaryChart {
       },
       plot_bgcolor: "#fff",
       paper_bgcolor: "rgba(0,0,0,0)",
+      hovermode: "closest",
       uirevision: "boundary",
     };
     this.P.react(this.gd, traces, layout, { ...CONFIG, toImageButtonOptions: { filename: "decision-boundary" } });
+    this._listen();
     this.drawn = null;
     this._drawBoundary();
+  }
+
+  // Clicking a training point (trace 1) reports its index, e.g. to make it the focus example.
+  _listen() {
+    if (this.listening || !this.gd.on) return;
+    this.listening = true;
+    this.gd.on("plotly_click", (ev) => {
+      const pt = ev?.points?.find((p) => p.curveNumber === 1);
+      if (pt && this.onPointClick) this.onPointClick(pt.pointNumber);
+    });
   }
 
   // Why the boundary cannot be drawn, or "" if it can.

@@ -941,8 +941,10 @@ export class NetworkDiagram {
     let t = this._targetOf(ev.target, null);
     if (t?.kind === "pixel") t = { kind: "node", l: 0, i: 0 }; // the input image
     if (!t || t.kind !== "node") return;
+    // Keys the diagram uses do not also reach page-wide shortcuts (e.g. → = step).
     if (ev.key === "Enter" || ev.key === " ") {
       ev.preventDefault();
+      ev.stopPropagation();
       this._activate(t);
       return;
     }
@@ -950,6 +952,7 @@ export class NetworkDiagram {
     const mv = moves[ev.key];
     if (!mv) return;
     ev.preventDefault();
+    ev.stopPropagation();
     const l = Math.max(0, Math.min(this.nodes.length - 1, t.l + mv[0]));
     const col = this.nodes[l];
     if (!col.length) return;

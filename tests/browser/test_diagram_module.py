@@ -138,8 +138,7 @@ def rgb(hex_colour: str) -> tuple[int, int, int]:
 def edge_attr(page, layer, index, name):
     """Attribute of the index-th visible edge of a weight layer (row-major: to, from)."""
     return page.evaluate(
-        "([l, k, a]) => document.querySelectorAll("
-        "`.nd-edges[data-layer=\"${l}\"] .nd-edge`)[k].getAttribute(a)",
+        '([l, k, a]) => document.querySelectorAll(`.nd-edges[data-layer="${l}"] .nd-edge`)[k].getAttribute(a)',
         [layer, index, name],
     )
 
@@ -147,7 +146,7 @@ def edge_attr(page, layer, index, name):
 def box_style(page, layer, unit, prop):
     return page.evaluate(
         "([l, i, p]) => getComputedStyle(document.querySelector("
-        "`.nd-node[data-layer=\"${l}\"][data-unit=\"${i}\"] .nd-box`))[p]",
+        '`.nd-node[data-layer="${l}"][data-unit="${i}"] .nd-box`))[p]',
         [layer, unit, prop],
     )
 
@@ -325,6 +324,29 @@ def test_diverged_frame_shows_the_message_not_nan(page):
     assert not overlay.is_visible()
 
 
+def test_a_session_that_starts_diverged_is_neutral_grey(page):
+    show(page, "big", nan=True, status="diverged", message="Training diverged.")
+    fills = page.evaluate("() => [...document.querySelectorAll('.nd-box')].map(b => b.getAttribute('fill'))")
+    assert set(fills) == {"#f4f4f4"}
+    _no_nan_paint(page)
+
+
+def test_keyboard_walks_the_units(page):
+    show(page, "default")
+    page.focus('.nd-node[tabindex="0"]')
+    assert (
+        page.evaluate("() => document.activeElement.dataset.layer + ':' + document.activeElement.dataset.unit") == "0:0"
+    )
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate("() => [document.activeElement.dataset.layer, document.activeElement.dataset.unit]")
+    assert focused == ["1", "1"]
+    assert "Hidden unit 2 of layer 2" in page.locator(".diagram-tooltip").inner_text()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => window.fixture.clicks.at(-1)") == {"kind": "node", "l": 1, "i": 1}
+    assert page.locator('.nd-node[tabindex="0"]').count() == 1
+
+
 def test_a_single_nan_is_grey_dashed_and_says_nan(page):
     show(page, "default", nanUnit={"l": 2, "i": 0}, heatmaps=None)
     node = page.locator('.nd-node[data-layer="2"][data-unit="0"]')
@@ -456,6 +478,10 @@ def test_charts(page):
     assert page.evaluate("() => window.fixture.chartState()")["testVisible"] is False
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator(".charts").screenshot(path=str(ARTIFACTS / "charts.png"))
+    # clicking a training point reports its index (the page makes it the focus example)
+    x, y = page.evaluate("() => window.fixture.trainPointXY(0)")
+    page.mouse.click(x, y)
+    assert page.evaluate("() => window.fixture.clicks.at(-1)") == {"kind": "point", "i": 0}
     # thousands of steps: batched, and thinned to at most ~5,000 points
     page.evaluate("() => window.fixture.lossBurst(7000)")
     page.wait_for_timeout(400)
@@ -470,15 +496,25 @@ def test_charts(page):
 @pytest.mark.parametrize(
     ("name", "kind", "overrides"),
     [
-        ("diagram-default-backward", "default", {"cursor": {"phase": "backward", "layer": 2},
-                                                 "status": "paused"}),
+        (
+            "diagram-default-backward",
+            "default",
+            {"cursor": {"phase": "backward", "layer": 2}, "status": "paused"},
+        ),
         ("diagram-big", "big", {"t": 2}),
         ("diagram-digits", "digits", {}),
         ("diagram-features", "features", {}),
         ("diagram-logreg", "logreg", {}),
         ("diagram-widest", "widest", {}),
-        ("diagram-diverged", "default", {"nan": True, "status": "diverged",
-                                         "message": "Training diverged: the loss became NaN at step 812."}),
+        (
+            "diagram-diverged",
+            "default",
+            {
+                "nan": True,
+                "status": "diverged",
+                "message": "Training diverged: the loss became NaN at step 812.",
+            },
+        ),
     ],
 )
 def test_screenshots(page, name, kind, overrides):
