@@ -7,6 +7,7 @@ FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore \
     BPL_BIND=0.0.0.0:5000
 
 # A numeric user, so an orchestrator can verify it is not root without reading /etc/passwd.

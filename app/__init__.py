@@ -17,8 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.training import Limits, SessionStore
     from app.web import register
 
-    app = Flask(__name__, static_folder=str(ROOT / "static"),
-                template_folder=str(ROOT / "templates"))
+    app = Flask(__name__, static_folder=None, template_folder=str(ROOT / "templates"))
     app.config.update(
         LIMITS=Limits.from_env(),
         TRUSTED_ORIGINS=[o for o in os.environ.get("BPL_TRUSTED_ORIGINS", "").split(",") if o],

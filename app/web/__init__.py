@@ -3,11 +3,12 @@ Thin by design: it validates input and calls the session; it never does maths.""
 
 from flask import Flask
 
-from . import api, pages, security, stream
+from . import api, assets, pages, security, stream
 
 
 def register(app: Flask) -> None:
     security.install(app)
+    assets.install(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(stream.bp)

@@ -6,7 +6,7 @@ the address bar so the URL is always a shareable link."""
 import secrets
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request
 
 from app.data import FEATURE_LABELS, DatasetError
 from app.training import FIELDS, ConfigError, SessionError, TooManySessions, to_query
@@ -18,14 +18,10 @@ from .errors import error_response
 bp = Blueprint("pages", __name__)
 
 
-def asset_version() -> str:
-    return current_app.config.get("ASSET_VERSION", "1")
-
-
 @bp.app_context_processor
 def template_globals():
     return {"FIELDS": FIELDS, "BY_NAME": BY_NAME, "FEATURE_LABELS": FEATURE_LABELS,
-            "LEARNING_RATES": LEARNING_RATES, "asset_version": asset_version()}
+            "LEARNING_RATES": LEARNING_RATES}
 
 
 @bp.get("/healthz")

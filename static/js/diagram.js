@@ -271,6 +271,7 @@ export class NetworkDiagram {
     this.hover = null;
     this.tip.hidden = true;
     this.lastCursor = null;
+    this.image = null; // set again by _buildImage when the input is drawn as an image
     for (const el of [this.back, this.front]) el.replaceChildren();
     this.canvasLayer.replaceChildren();
 
@@ -286,8 +287,8 @@ export class NetworkDiagram {
     this.halo = svgEl("path", { class: "nd-halo", d: "M0,0" }, this.back);
     this.halo.hidden = true;
     this._buildEdges(lay);
+    this.focusNode = null; // the one unit reachable with Tab (arrow keys do the rest)
     this._buildColumns(f, lay);
-    this.focusNode = null;
   }
 
   // Rough text widths (12.5px font) so that labels never fall off the edges.
@@ -978,6 +979,7 @@ export class NetworkDiagram {
     if (t.kind === "node") {
       this.hoverEl = this.nodes[t.l]?.[t.i]?.g || null;
       this.hoverEl?.classList.add("hover");
+      this.hoverEl?.setAttribute("aria-describedby", this.tip.id);
     }
     this._drawTooltip();
   }

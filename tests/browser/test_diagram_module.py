@@ -429,6 +429,17 @@ def test_digits_network(page):
     assert "Pixel row 1" in page.locator(".diagram-tooltip").inner_text()
 
 
+def test_switching_networks_rebuilds_cleanly(page):
+    for kind in ("digits", "default", "big", "digits", "logreg", "default"):
+        show(page, kind)
+    sizes = SIZES["default"]
+    assert page.locator(".nd-node").count() == sum(sizes)
+    assert page.locator(".nd-heat").count() == sum(sizes)
+    visible = page.evaluate("() => [...document.querySelectorAll('.nd-heat')].filter(c => !c.hidden).length")
+    assert visible == sum(sizes)
+    assert page.locator('.nd-node[tabindex="0"]').count() == 1
+
+
 def test_logistic_regression_note(page):
     show(page, "logreg")
     assert page.inner_text(".nd-caption-note") == "no hidden layers: this is logistic regression"
@@ -479,9 +490,9 @@ def test_charts(page):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator(".charts").screenshot(path=str(ARTIFACTS / "charts.png"))
     # clicking a training point reports its index (the page makes it the focus example)
-    x, y = page.evaluate("() => window.fixture.trainPointXY(0)")
+    k, x, y = page.evaluate("() => window.fixture.isolatedTrainPoint()")
     page.mouse.click(x, y)
-    assert page.evaluate("() => window.fixture.clicks.at(-1)") == {"kind": "point", "i": 0}
+    assert page.evaluate("() => window.fixture.clicks.at(-1)") == {"kind": "point", "i": k}
     # thousands of steps: batched, and thinned to at most ~5,000 points
     page.evaluate("() => window.fixture.lossBurst(7000)")
     page.wait_for_timeout(400)

@@ -1,0 +1,223 @@
+// Small helpers shared by the explanation panels: DOM building, number → TeX, the
+// lazily loaded KaTeX, colours for numbers in text, the course's notation.
+
+import { fmt, MINUS, WEIGHT_SCALE, GRAD_SCALE, scaleIndex, courseLayer, sub, featureLabel } from "../format.js";
+
+export const isNum = (v) => typeof v === "number" && Number.isFinite(v);
+
+/** el("div", {class: "x", text: "hi"}, child, …) */
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k === "style") e.style.cssText = v;
+    else if (k === "dataset") Object.assign(e.dataset, v);
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+/** Set text only when it changed (most updates change little). */
+export function setText(node, value) {
+  const s = String(value);
+  if (node && node._t !== s) {
+    node._t = s;
+    node.textContent = s;
+  }
+}
+
+/** Replace children only when the signature changed. */
+export function setChildren(node, sig, build) {
+  if (node._sig === sig) return false;
+  node._sig = sig;
+  node.replaceChildren(...[build()].flat());
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Colours for numbers written as text: the two data scales' ends, darkened just
+// enough to read on white (same hue, same meaning). NaN has no colour.
+
+const TEXT = {
+  a: { neg: "#a34f00", pos: "#0b5f99" },   // activations / weights: orange ↔ blue
+  d: { neg: "#762a83", pos: "#1b7837" },   // δ / gradients: purple ↔ green
+};
+
+export function textColour(x, kind) {
+  if (!isNum(x) || x === 0 || !TEXT[kind]) return null;
+  return x < 0 ? TEXT[kind].neg : TEXT[kind].pos;
+}
+
+/** A chip background on the data scale for x/scale in [−1, 1]. */
+export function chipColour(x, scale, kind) {
+  const k = scaleIndex(isNum(x) && scale > 0 ? x / scale : NaN);
+  if (k < 0) return null;
+  return (kind === "d" ? GRAD_SCALE : WEIGHT_SCALE).css[k];
+}
+
+/** <span class="pn-num"> with the number (3 s.f.) coloured on its scale. */
+export function numSpan(x, kind, extraClass = "") {
+  const s = el("span", { class: "pn-num " + extraClass, text: fmt(x) });
+  const c = textColour(x, kind);
+  if (c) s.style.color = c;
+  if (!isNum(x)) s.classList.add("pn-nan");
+  return s;
+}
+
+export function updateNum(span, x, kind) {
+  setText(span, fmt(x));
+  const c = textColour(x, kind) || "";
+  if (span._c !== c) { span._c = c; span.style.color = c; }
+  span.classList.toggle("pn-nan", !isNum(x));
+}
+
+// ---------------------------------------------------------------------------
+// TeX
+
+/** A number in TeX: 3 significant figures, real minus, 1.23×10⁻⁵ for small/large. */
+export function texNum(x, kind = null, paren = false) {
+  if (!isNum(x)) return "\\text{NaN}";
+  let s = fmt(x).replaceAll(MINUS, "-");
+  const m = s.match(/^(-?)([\d.]+)e(-?)(\d+)$/);
+  if (m) s = `${m[1]}${m[2]}\\times10^{${m[3]}${m[4]}}`;
+  if (paren && x < 0) s = `(${s})`;
+  const c = textColour(x, kind);
+  return c ? `\\textcolor{${c}}{${s}}` : s;
+}
+
+/** Course layer superscript, e.g. L(0) → "^{(1)}". Frame layer l is course layer l+1. */
+export const L = (l) => `^{(${l + 1})}`;
+export const U = (i) => `${i + 1}`;
+
+export const TeX = {
+  a: (l, i) => `a${L(l)}_{${U(i)}}`,
+  z: (l, i) => `z${L(l)}_{${U(i)}}`,
+  d: (l, i) => `\\delta${L(l)}_{${U(i)}}`,
+  W: (l, i, j) => `W${L(l)}_{${U(i)}${U(j)}}`,
+  b: (l, i) => `b${L(l)}_{${U(i)}}`,
+};
+
+let katexPromise = null;
+
+/** Load the vendored KaTeX once (a <script src> and a stylesheet; no inline code). */
+export function loadKatex(base = "/static/vendor/katex/") {
+  if (window.katex) return Promise.resolve(window.katex);
+  if (katexPromise) return katexPromise;
+  katexPromise = new Promise((resolve, reject) => {
+    if (!document.querySelector("link[data-katex]")) {
+      const link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = base + "katex.min.css";
+      link.dataset.katex = "";
+      document.head.appendChild(link);
+    }
+    const s = document.createElement("script");
+    s.src = base + "katex.min.js";
+    s.async = true;
+    s.addEventListener("load", () => (window.katex ? resolve(window.katex) : reject(new Error("KaTeX did not load"))));
+    s.addEventListener("error", () => { katexPromise = null; reject(new Error("Could not load KaTeX")); });
+    document.head.appendChild(s);
+  });
+  return katexPromise;
+}
+
+/**
+ * Render TeX into node (display style); skipped when the source did not change.
+ * Until KaTeX is there the source is shown as plain text, then re-rendered.
+ */
+export function renderTex(node, source, { display = true, label = null } = {}) {
+  if (node._tex === source && node._texReady === !!window.katex) return;
+  node._tex = source;
+  node._texReady = !!window.katex;
+  if (!window.katex) {
+    node.textContent = label || source;
+    loadKatex().then(() => { if (node._tex === source) { node._texReady = null; renderTex(node, source, { display, label }); } },
+      () => {});
+    return;
+  }
+  try {
+    window.katex.render(source, node, { displayMode: display, throwOnError: false, strict: "ignore", output: "htmlAndMathml" });
+  } catch {
+    node.textContent = label || source;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Network facts from a frame
+
+/** g′ from a (and z) for the hidden activation, as the engine computes it. */
+export function gPrime(activation, z, a) {
+  if (activation === "sigmoid") return a * (1 - a);
+  if (activation === "tanh") return 1 - a * a;
+  if (activation === "relu") return z > 0 ? 1 : 0;
+  return 1;
+}
+
+/** g′ written out in TeX for unit value a (and z). */
+export function gPrimeTex(activation, zTex, aVal, zVal) {
+  if (activation === "sigmoid") return { general: `a(1-a)`, filled: `${texNum(aVal, "a")}\\,(1-${texNum(aVal, "a", true)})` };
+  if (activation === "tanh") return { general: `1-a^2`, filled: `1-${texNum(aVal, "a", true)}^2` };
+  if (activation === "relu") return { general: `[${zTex}>0]`, filled: `[${texNum(zVal, "a")}>0]` };
+  return { general: "1", filled: "1" };
+}
+
+export const G_TEX = { sigmoid: "\\sigma", tanh: "\\tanh", relu: "\\mathrm{ReLU}", linear: "\\mathrm{id}", softmax: "\\mathrm{softmax}" };
+
+/** "layer 2 · unit 3 (hidden)" in the course's 1-based numbering. */
+export function unitName(frame, l, i) {
+  const last = frame.sizes.length - 1;
+  if (l === 0) return `input ${featureLabel(frame.feature_names?.[i], i)} (layer 1)`;
+  const what = l === last ? "output" : "hidden";
+  return `layer ${l + 1} · unit ${i + 1} (${what})`;
+}
+
+export function weightName(l, i, j) {
+  return `W${courseLayer(l)}${sub(i + 1)},${sub(j + 1)}`;
+}
+
+export function maxAbs(arr, acc = 0) {
+  if (!arr) return acc;
+  for (const v of arr) {
+    if (Array.isArray(v)) acc = maxAbs(v, acc);
+    else if (isNum(v) && Math.abs(v) > acc) acc = Math.abs(v);
+  }
+  return acc;
+}
+
+export function norm(matrix) {
+  let s = 0;
+  let ok = false;
+  for (const row of matrix || []) for (const v of Array.isArray(row) ? row : [row]) {
+    if (isNum(v)) { s += v * v; ok = true; }
+  }
+  return ok ? Math.sqrt(s) : NaN;
+}
+
+/** Seconds → "0.123 ms" / "12.3 ms" / "1.23 s", 3 significant figures. */
+export function fmtTime(s) {
+  if (!isNum(s)) return "NaN";
+  if (s < 1) return `${fmt(s * 1000)} ms`;
+  return `${fmt(s)} s`;
+}
+
+/** Run fn at most every `ms` milliseconds (trailing call kept). */
+export function throttle(fn, ms) {
+  let timer = 0;
+  let last = 0;
+  let args = null;
+  const run = () => { timer = 0; last = performance.now(); fn(...args); };
+  return (...a) => {
+    args = a;
+    if (timer) return;
+    timer = setTimeout(run, Math.max(0, ms - (performance.now() - last)));
+  };
+}
+
+export const PLOT_FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 11, color: "#333" };
+export const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtons: [["toImage"]] };
