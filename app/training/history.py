@@ -36,8 +36,21 @@ class History:
                 c[k] = c[k][::2]
             self.interval *= 2
 
-    def snapshot(self, step: int, weights: list, biases: list) -> None:
-        self.snapshots.append((step, [W.copy() for W in weights], [b.copy() for b in biases]))
+    def snapshot(self, step: int, examples: int, weights: list, biases: list) -> None:
+        if self.snapshots and self.snapshots[-1][0] == step:
+            self.snapshots.pop()
+        self.snapshots.append((step, examples, [W.copy() for W in weights], [b.copy() for b in biases]))
+
+    def truncate(self, step: int) -> None:
+        """Forget everything after `step` (the timeline's "resume from here")."""
+        keep = sum(1 for s in self.columns["step"] if s <= step)
+        for k in self.columns:
+            self.columns[k] = self.columns[k][:keep]
+        while self.snapshots and self.snapshots[-1][0] > step:
+            self.snapshots.pop()
+
+    def timeline(self) -> list[int]:
+        return [s[0] for s in self.snapshots]
 
     def payload(self) -> dict:
         return {k: list(v) for k, v in self.columns.items()}

@@ -67,6 +67,7 @@ class Session:
         self.last_access = time.monotonic()
         self.worker: threading.Thread | None = None
         self.upload: tuple[bytes, str | int | None, str] | None = None   # (csv bytes, target, problem)
+        self._viewing = False
         self.config = validate(config, limits=limits)
         self._build()
 
@@ -332,12 +333,14 @@ class Session:
             return
         stats = self.losses()
         self.history.add(self.step_count, stats)
-        self.history.snapshot(self.step_count, self.network.weights, self.network.biases)
+        self.history.snapshot(self.step_count, self.examples_seen, self.network.weights, self.network.biases)
         self._last_stats = (self.step_count, stats)
         if stats["loss"]["train"] is None and self.status != "diverged":
             self._diverge("the loss became NaN or infinite")
 
     def stats(self) -> dict:
+        if self._viewing:            # a moment of the past: compute, never record
+            return self.losses()
         if self._last_stats[0] != self.step_count:
             self._record(force=True)
         return self._last_stats[1]
@@ -517,6 +520,42 @@ class Session:
                 raise SessionError("value", "value must be a finite number (|w| ≤ 1e6)")
             self.network.weights[layer][to, frm] = float(value)
             self.pending = None
+            self._record(force=True)
+            self._bump()
+
+    # -- timeline -------------------------------------------------------------------
+    def _snapshot(self, index: int) -> tuple:
+        snapshots = self.history.snapshots
+        return snapshots[check_index("index", index, len(snapshots), "a timeline position")]
+
+    def view_snapshot(self, index: int, build) -> object:
+        """`build(self)` (e.g. a frame) as the session was at snapshot `index`; the live
+        state is put back afterwards, so viewing the past changes nothing."""
+        with self.lock:
+            step, examples, weights, biases = self._snapshot(index)
+            live = (self.network.copy_params(), self.step_count, self.examples_seen, self.pending, self.last)
+            self.network.set_params(weights, biases)
+            self.step_count, self.examples_seen, self.pending, self.last = step, examples, None, None
+            self._viewing = True
+            try:
+                return build(self)
+            finally:
+                self._viewing = False
+                params, self.step_count, self.examples_seen, self.pending, self.last = live
+                self.network.set_params(*params)
+
+    def restore_snapshot(self, index: int) -> None:
+        """Resume from snapshot `index`: its weights and counters; later history is dropped."""
+        with self.lock:
+            step, examples, weights, biases = self._snapshot(index)
+            self._stop_worker_locked()
+            self.network.set_params(weights, biases)
+            self.step_count, self.examples_seen = step, examples
+            self.pending, self.last = None, None
+            self.optimizer = make_optimizer(self.config["optimizer"], self.config["learning_rate"])
+            self.history.truncate(step)
+            if self.status == "diverged":
+                self.status, self.message = "paused", None
             self._record(force=True)
             self._bump()
 

@@ -5,11 +5,12 @@ import secrets
 from functools import wraps
 
 import orjson
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from app.data import DatasetError
-from app.training import ConfigError, SessionError, TooManySessions
+from app.training import ConfigError, SessionError, TooManySessions, to_query
 from app.training.config import SEED_MAX
+from app.training.frames import build_frame, encode
 
 from .errors import error_response, install_handlers
 
@@ -172,10 +173,66 @@ def upload(session):
     return jsonify({"upload": summary, **session.summary()})
 
 
+@bp.get("/sessions/<session_id>/timeline")
+@with_session
+def timeline(session):
+    with session.lock:
+        return jsonify({"steps": session.history.timeline(), "step": session.step_count})
+
+
+@bp.get("/sessions/<session_id>/timeline/<int:index>")
+@with_session
+def timeline_frame(session, index: int):
+    """The frame of one moment in the history, for the scrubber (changes nothing)."""
+    body = encode(session.view_snapshot(index, build_frame))
+    return current_app.response_class(body, mimetype="application/json")
+
+
+@bp.post("/sessions/<session_id>/timeline/<int:index>/restore")
+@with_session
+def timeline_restore(session, index: int):
+    session.restore_snapshot(index)
+    return jsonify(session.summary())
+
+
+def attachment(body, mimetype: str, filename: str):
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @bp.get("/sessions/<session_id>/params")
 @with_session
 def get_params(session):
+    if request.args.get("download"):
+        return attachment(encode(session.params()), "application/json", "backprop-lens-weights.json")
     return jsonify(session.params())
+
+
+@bp.get("/sessions/<session_id>/history.csv")
+@with_session
+def history_csv(session):
+    with session.lock:
+        columns = session.history.payload()
+    names = list(columns)
+    rows = [",".join(names)]
+    for values in zip(*(columns[n] for n in names)):
+        rows.append(",".join("" if v is None else repr(v) for v in values))
+    return attachment("\n".join(rows) + "\n", "text/csv", "backprop-lens-loss.csv")
+
+
+@bp.get("/sessions/<session_id>/export.py")
+@with_session
+def export_python(session):
+    """A small script that rebuilds this network with these weights."""
+    with session.lock:
+        net, config = session.network, dict(session.config)
+        script = render_template(
+            "export/network.py.j2", filename="backprop_lens_network.py", sizes=net.sizes,
+            activation=net.activation, output=net.output, loss=net.loss,
+            weights=[repr(W.tolist()) for W in net.weights], biases=[repr(b.tolist()) for b in net.biases],
+            query=to_query(config))
+    return attachment(script, "text/x-python", "backprop_lens_network.py")
 
 
 @bp.put("/sessions/<session_id>/params")

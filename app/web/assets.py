@@ -19,6 +19,7 @@ bp = Blueprint("assets", __name__)
 
 @dataclass(frozen=True)
 class Asset:
+    mtime: float
     body: bytes
     gzipped: bytes | None
     version: str
@@ -32,18 +33,24 @@ class AssetStore:
         self._lock = threading.Lock()
 
     def get(self, filename: str) -> Asset | None:
-        asset = self._cache.get(filename)
-        if asset is not None:
-            return asset
         path = (self.root / filename).resolve()
-        if not path.is_file() or self.root not in path.parents:
+        if self.root not in path.parents:
+            return None
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None
+        asset = self._cache.get(filename)
+        if asset is not None and asset.mtime == mtime:   # an edited file is read again
+            return asset
+        if not path.is_file():
             return None
         body = path.read_bytes()
         gzipped = gzip.compress(body, 9, mtime=0) if path.suffix in COMPRESSIBLE else None
         mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if mimetype.startswith("text/") or path.suffix == ".js":
             mimetype = ("text/javascript" if path.suffix == ".js" else mimetype) + "; charset=utf-8"
-        asset = Asset(body, gzipped, hashlib.sha256(body).hexdigest()[:12], mimetype)
+        asset = Asset(mtime, body, gzipped, hashlib.sha256(body).hexdigest()[:12], mimetype)
         with self._lock:
             self._cache[filename] = asset
         return asset

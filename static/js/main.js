@@ -7,6 +7,8 @@ import { BoundaryChart, LossChart, loadPlotly } from "./charts.js";
 import { SessionStream } from "./stream.js";
 import { fmt, fmtEpoch, fmtInt } from "./format.js";
 import { initPanels } from "./panels/index.js";
+import { Timeline } from "./timeline.js";
+import { initExports } from "./exports.js";
 
 const body = document.body;
 const $ = (id) => document.getElementById(id);
@@ -62,6 +64,12 @@ async function reloadData() {
 
 function onFrame(frame) {
   latest = frame;
+  timeline.follow(frame);
+  if (timeline.viewing) return;   // showing a moment of the past
+  draw(frame);
+}
+
+function draw(frame) {
   const speed = $("input-speed")?.value;
   diagram.setMode(frame.status === "running" && speed !== "slow" ? "fast" : "phase");
   diagram.render(frame);
@@ -74,7 +82,7 @@ function onFrame(frame) {
   onStatus(frame);
   if (!plotly) {
     // Plotly is big: fetch it only after the diagram is on screen.
-    requestAnimationFrame(() => setTimeout(() => { ensureCharts(); structure = null; onFrame(latest); }, 0));
+    requestAnimationFrame(() => setTimeout(() => { ensureCharts(); structure = null; draw(latest); }, 0));
     return;
   }
   if (frame.structure !== structure) {
@@ -122,6 +130,14 @@ const panels = initPanels({
   getPlotly: () => ensureCharts(),
   step: (unit) => api("/step", { method: "POST", body: JSON.stringify({ unit, count: 1 }) }),
 });
+
+const timeline = new Timeline({
+  slider: $("timeline-slider"), label: $("timeline-label"), resume: $("timeline-resume"),
+  live: $("timeline-live"), api,
+  show: (frame) => draw(frame),
+  onViewing: (on) => { body.dataset.viewing = String(on); if (!on && latest) draw(latest); },
+});
+initExports({ api, sessionId, root: $("exports") });
 
 const stream = new SessionStream(sessionId(), { onFrame, onStatus, onConnection, onLost });
 stream.open();

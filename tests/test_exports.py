@@ -1,0 +1,87 @@
+"""Timeline, export/import and static-file serving."""
+
+import gzip
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create(client, **config) -> str:
+    return client.post("/api/sessions", json=config).get_json()["id"]
+
+
+def test_timeline_views_the_past_without_changing_the_present(client):
+    sid = create(client, seed=1)
+    for _ in range(4):
+        client.post(f"/api/sessions/{sid}/step", json={"unit": "epoch", "count": 2})
+    steps = client.get(f"/api/sessions/{sid}/timeline").get_json()["steps"]
+    assert steps == [0, 50, 100, 150, 200]
+    now = client.get(f"/api/sessions/{sid}").get_json()
+    past = client.get(f"/api/sessions/{sid}/timeline/1").get_json()
+    assert past["step"] == 50 and past["loss"]["train"] > now["loss"]["train"]
+    after = client.get(f"/api/sessions/{sid}").get_json()
+    assert after["step"] == now["step"] and after["loss"] == now["loss"]
+    assert client.get(f"/api/sessions/{sid}/history").get_json()["step"] == steps
+    assert client.get(f"/api/sessions/{sid}/timeline/9").status_code == 400
+
+
+def test_resume_from_here_restores_that_state(client):
+    sid = create(client, seed=1)
+    client.post(f"/api/sessions/{sid}/step", json={"unit": "epoch", "count": 2})
+    params_at_50 = client.get(f"/api/sessions/{sid}/params").get_json()
+    client.post(f"/api/sessions/{sid}/step", json={"unit": "epoch", "count": 4})
+    body = client.post(f"/api/sessions/{sid}/timeline/1/restore").get_json()
+    assert body["step"] == 50
+    assert client.get(f"/api/sessions/{sid}/params").get_json() == params_at_50
+    assert client.get(f"/api/sessions/{sid}/history").get_json()["step"] == [0, 50]
+
+
+def test_weights_json_round_trip_through_download_and_put(client):
+    a, b = create(client, seed=1, layers=[3]), create(client, seed=2, layers=[3])
+    client.post(f"/api/sessions/{a}/step", json={"unit": "epoch", "count": 3})
+    r = client.get(f"/api/sessions/{a}/params?download=1")
+    assert "attachment" in r.headers["Content-Disposition"]
+    assert client.put(f"/api/sessions/{b}/params", data=r.data, content_type="application/json").status_code == 200
+    assert client.get(f"/api/sessions/{b}/params").get_json() == client.get(f"/api/sessions/{a}/params").get_json()
+
+
+def test_loss_history_csv(client):
+    sid = create(client, seed=1)
+    client.post(f"/api/sessions/{sid}/step", json={"unit": "epoch", "count": 2})
+    lines = client.get(f"/api/sessions/{sid}/history.csv").get_data(as_text=True).splitlines()
+    assert lines[0] == "step,train,test,accuracy_train,accuracy_test"
+    assert [line.split(",")[0] for line in lines[1:]] == ["0", "50"]
+
+
+def test_exported_python_script_rebuilds_the_network(client, tmp_path):
+    sid = create(client, seed=1, layers=[3])
+    client.post(f"/api/sessions/{sid}/step", json={"unit": "epoch", "count": 3})
+    script = tmp_path / "net.py"
+    script.write_bytes(client.get(f"/api/sessions/{sid}/export.py").data)
+    check = script.read_text() + (
+        "\nimport json, sys\n"
+        "print(json.dumps({'w': [W.tolist() for W in net.weights], 'b': [b.tolist() for b in net.biases]}))\n")
+    script.write_text(check)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT,
+                         env={"PYTHONPATH": str(ROOT)}, timeout=30)
+    assert out.returncode == 0, out.stderr
+    import json
+    rebuilt = json.loads(out.stdout.splitlines()[-1])
+    params = client.get(f"/api/sessions/{sid}/params").get_json()
+    assert rebuilt["w"] == params["weights"] and rebuilt["b"] == params["biases"]
+
+
+def test_static_files_are_gzipped_versioned_and_cached(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "/static/js/main.js?v=" in page
+    url = page.split('src="/static/js/main.js?v=')[1].split('"')[0]
+    r = client.get(f"/static/js/main.js?v={url}", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["Content-Encoding"] == "gzip"
+    assert "immutable" in r.headers["Cache-Control"]
+    assert b"SessionStream" in gzip.decompress(r.data)
+    plain = client.get("/static/js/main.js")
+    assert plain.headers["Cache-Control"] == "no-cache" and "Content-Encoding" not in plain.headers
+    assert client.get("/static/js/main.js", headers={"If-None-Match": plain.headers["ETag"]}).status_code == 304
+    assert client.get("/static/../app/__init__.py").status_code == 404
