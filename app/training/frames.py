@@ -45,8 +45,11 @@ def _heatmaps(s: Session) -> tuple[dict | None, dict | None]:
     kinds = ["linear", *[net.activation] * (len(net.sizes) - 2), net.output]
     res, G = s.grid["unit"]
     a = net.forward(G).a
-    ranges, layers = [], []
-    for kind, values in zip(kinds, a):
+    # Inputs get a range per unit (x₁ spans ±6, x₁² 0…36); other layers share one.
+    inputs = [_value_range("linear", a[0][:, i]) for i in range(a[0].shape[1])]
+    ranges = [[list(r) for r in inputs]]
+    layers = [[_quantise(a[0][:, i], *inputs[i]) for i in range(a[0].shape[1])]]
+    for kind, values in zip(kinds[1:], a[1:]):
         lo, hi = _value_range(kind, values)
         ranges.append([lo, hi])
         layers.append([_quantise(values[:, i], lo, hi) for i in range(values.shape[1])])
@@ -100,7 +103,7 @@ def _grads(s: Session, cursor: dict) -> tuple[dict | None, dict | None, list]:
     p = s.pending
     if p is not None and "phases" in p and cursor["phase"] == "backward" and not p.get("done"):
         t, layer = p["trace"], cursor["layer"]
-        shown = lambda arrays: _f32(g if l >= layer - 1 else np.full(g.shape, np.nan)  # noqa: E731
+        shown = lambda arrays: _f32(g if l >= layer - 1 else None  # noqa: E731  (null: not computed yet)
                                     for l, g in enumerate(arrays))
         grads = {"W": shown(t.grad_W), "b": shown(t.grad_b)}
         return grads, None, [float(np.linalg.norm(g)) for g in t.grad_W]

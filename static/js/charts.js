@@ -303,6 +303,7 @@ export class BoundaryChart {
       {
         type: "heatmap", z: [[null]], x: [0], y: [0], zmin: 0, zmax: 1, zsmooth: "best",
         colorscale: WEIGHT_SCALE.plotly, showscale: false, visible: false, name: "output",
+        opacity: 0.62, // lighter than the points, so class-coloured points stay visible on it
         hovertemplate: "x₁ %{x:.3g}<br>x₂ %{y:.3g}<br>output %{z:.3g}<extra></extra>",
       },
       pts(d.train, "train", false),

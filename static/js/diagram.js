@@ -78,6 +78,16 @@ function maxAbs(arr, acc = 0) {
   return acc;
 }
 
+// A layer sent as all-null means "not computed yet" (the page shows the weights
+// instead); a single null among numbers is a real non-finite value (shown as NaN).
+function hasFinite(arr) {
+  if (!arr) return false;
+  for (const v of arr) {
+    if (Array.isArray(v) ? hasFinite(v) : isNum(v)) return true;
+  }
+  return false;
+}
+
 function argmax(arr) {
   let best = -1;
   let bv = -Infinity;
@@ -512,6 +522,9 @@ export class NetworkDiagram {
         case "cost":
           return `Cost J = ${fmt(f.loss?.train)}`;
         case "backward":
+          if (isNum(cur.example)) {
+            return `Backpropagation — example ${fmtInt(cur.example)} of ${fmtInt(cur.of)}: Δ += δ·aᵀ`;
+          }
           return l === L - 1 ? `Backpropagation — δ of layer ${l + 1}: δ${courseLayer(l)} = a${courseLayer(l)} ${MINUS} y`
             : `Backpropagation — δ of layer ${l + 1}: δ${courseLayer(l)} = (W${courseLayer(l)})ᵀδ${courseLayer(l + 1)} ⊙ g′(z${courseLayer(l)})`;
         case "update":
@@ -748,7 +761,7 @@ export class NetworkDiagram {
     text(this.legendScale, `edge width ∝ |w| (max ${fmt(maxAbs(f.weights))})`);
     this.edges.forEach((e, l) => {
       // While δ flows back, edges whose ∂J/∂W is known show the gradient instead.
-      const useG = !!G?.[l];
+      const useG = hasFinite(G?.[l]);
       const M = useG ? G[l] : f.weights?.[l];
       if (!M) return;
       if (e.bundle) this._drawBundle(e, M, useG);

@@ -289,6 +289,22 @@ def test_phases_highlight_the_right_column(page):
     assert caption(page) == "Training — step 1,234 · epoch 49.4"
 
 
+def test_gradients_not_computed_yet_are_not_nan(page):
+    """A gradient layer sent as all-null (not computed yet) shows weights, not NaN."""
+    page.evaluate(
+        """() => {
+            const f = window.fixture.buildFrame('default', {cursor: {phase: 'backward', layer: 2}});
+            f.grads.W[0] = f.weights[0].map(r => r.map(() => null));
+            window.fixture.diagram.render(f);
+            return window.fixture.settle();
+        }"""
+    )
+    assert page.locator('.nd-edges[data-layer="0"] .nd-edge.nan').count() == 0
+    weight_colours = page.evaluate("() => import('/static/js/format.js').then(m => m.WEIGHT_SCALE.css)")
+    assert edge_attr(page, 0, 0, "stroke") in weight_colours
+    assert edge_attr(page, 1, 0, "stroke") not in weight_colours
+
+
 def test_guided_highlight(page):
     show(page, "default")
     page.evaluate("() => window.fixture.diagram.highlight(1)")
