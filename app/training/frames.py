@@ -146,7 +146,7 @@ def build_frame(s: Session) -> dict:
              else s.data.input_names)
     return {
         "seq": s.seq, "step": s.step_count, "epoch": s.epoch, "status": s.status,
-        "message": s.message, "structure": s.structure, "sizes": net.sizes,
+        "message": s.message, "structure": s.structure, "generation": s.generation, "sizes": net.sizes,
         "activation": net.activation, "output": net.output, "problem": s.data.problem,
         "dataset": s.config["dataset"], "feature_names": list(names),
         "loss": stats["loss"], "accuracy": stats["accuracy"], "cursor": cursor,

@@ -60,6 +60,7 @@ class Session:
         self.changed = threading.Condition(self.lock)
         self.seq = 0
         self.structure = 0
+        self.generation = 0      # +1 whenever the step counter restarts or jumps back
         self.status = "paused"
         self.message: str | None = None
         self.closed = False
@@ -105,6 +106,7 @@ class Session:
         self.pending: dict | None = None     # the batch being walked phase by phase / example by example
         self.last: dict | None = None        # grads and change of the last update
         self.history = History()
+        self.generation += 1
         self.status, self.message = "paused", None
         self._record(force=True)
         self._touch()
@@ -551,6 +553,7 @@ class Session:
             self._stop_worker_locked()
             self.network.set_params(weights, biases)
             self.step_count, self.examples_seen = step, examples
+            self.generation += 1
             self.pending, self.last = None, None
             self.optimizer = make_optimizer(self.config["optimizer"], self.config["learning_rate"])
             self.history.truncate(step)

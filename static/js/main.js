@@ -14,7 +14,7 @@ const body = document.body;
 const $ = (id) => document.getElementById(id);
 const sessionInput = $("session-id");
 
-let structure = null;
+let drawnKey = null;
 let lastStatus = null;
 let plotly = null;
 let lossChart = null;
@@ -82,11 +82,12 @@ function draw(frame) {
   onStatus(frame);
   if (!plotly) {
     // Plotly is big: fetch it only after the diagram is on screen.
-    requestAnimationFrame(() => setTimeout(() => { ensureCharts(); structure = null; draw(latest); }, 0));
+    requestAnimationFrame(() => setTimeout(() => { ensureCharts(); drawnKey = null; draw(latest); }, 0));
     return;
   }
-  if (frame.structure !== structure) {
-    structure = frame.structure;
+  const key = `${frame.structure}/${frame.generation}`;
+  if (key !== drawnKey) {
+    drawnKey = key;
     reloadData();
     panels.onStructure(frame);
   }
@@ -121,7 +122,7 @@ function onConnection(state) {
 
 function onLost(newId) {
   sessionInput.value = newId;
-  structure = null;
+  drawnKey = null;
 }
 
 const panels = initPanels({
