@@ -7,7 +7,13 @@ on its own for scripts and notebooks.
 import os
 from pathlib import Path
 
-from flask import Flask
+# Our matrices are small and many sessions train at once: one BLAS thread per call is
+# faster than two fighting each other (measured: 25 µs vs up to milliseconds under load).
+# Set before NumPy is first imported; a caller's own setting wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from flask import Flask  # noqa: E402  (after the thread settings above)
 
 ROOT = Path(__file__).resolve().parent.parent
 

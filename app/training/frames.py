@@ -5,14 +5,18 @@ heatmaps quantised to bytes. Floats are sent as float32 (7 significant digits, f
 more than the 3 a person is shown) and non-finite values as null.
 """
 
+from __future__ import annotations
+
 import base64
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
 
 from app.data import FEATURE_LABELS
 
-from .session import Session
+if TYPE_CHECKING:
+    from .session import Session
 
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 

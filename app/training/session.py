@@ -1,10 +1,11 @@
 """A training session: one configuration, its data and network, a phase cursor for
-stepping through the course's algorithm, a loss history, and a worker thread that
-trains while the session is running.
+stepping through the course's algorithm, a loss history, and the slices of training
+the scheduler runs while the session is playing.
 
-Every public method takes the session lock, so API commands, the worker and stream
+Every public method takes the session lock, so API commands, the scheduler and stream
 readers never see half-updated state. `seq` increases whenever the visible state
-changes; stream readers wait on `changed` for it.
+changes; stream readers wait on `changed` for it, and while the session plays they ask
+the scheduler (`frame_wanted`) to encode the frame right after a slice.
 """
 
 import math
@@ -20,12 +21,12 @@ from app.engine.gradcheck import gradient_check
 from app.engine.training import accuracy
 
 from .config import DEFAULT_LIMITS, Limits, structural_change, validate
+from .frames import encoded_frame
 from .history import History
+from .scheduler import SCHEDULER
 
-# Work done per lock hold while playing at full speed: long enough to amortise the
-# bookkeeping, short enough that commands and readers never wait noticeably.
-CHUNK_SECONDS = 0.004
 SLOW_PHASE_SECONDS = 0.7
+FRAME_INTERVAL = 1 / 60
 UNITS = {"phase", "example", "batch", "epoch"}
 MAX_STEP_COUNT = 1000
 WEIGHT_LIMIT = 1e6
@@ -57,7 +58,9 @@ class Session:
         self.id = session_id
         self.limits = limits
         self.lock = threading.RLock()
-        self.changed = threading.Condition(self.lock)
+        # Its own lock, not the session's: readers wait here without ever queueing
+        # behind a training slice for the session lock.
+        self.changed = threading.Condition()
         self.seq = 0
         self.structure = 0
         self.generation = 0      # +1 whenever the step counter restarts or jumps back
@@ -66,7 +69,8 @@ class Session:
         self.closed = False
         self.streams = 0
         self.last_access = time.monotonic()
-        self.worker: threading.Thread | None = None
+        self.frame_wanted = False       # a stream reader waits for the next encoded frame
+        self._last_encode = 0.0
         self.upload: tuple[bytes, str | int | None, str] | None = None   # (csv bytes, target, problem)
         self._viewing = False
         self.config = validate(config, limits=limits)
@@ -120,7 +124,7 @@ class Session:
         the current data set and network exactly as they were."""
         with self.lock:
             dataset = self._load_upload(data, target)       # raises before anything changes
-            self._stop_worker_locked()
+            self._stop_running()
             self.upload = (data, target, dataset.problem)
             self.config = validate({"dataset": "csv"}, base=self.config, limits=self.limits,
                                    csv_problem=dataset.problem)
@@ -292,7 +296,7 @@ class Session:
             self._touch()
             if self.status == "diverged":
                 raise SessionError("status", "Training diverged: reset, or lower the learning rate and reset")
-            self._stop_worker_locked()
+            self._stop_running()
             for _ in range(count):
                 if unit == "phase":
                     self._step_phase()
@@ -357,59 +361,68 @@ class Session:
                 return
             self.status = "running"
             self._bump()
-            self.worker = threading.Thread(target=self._work, name=f"train-{self.id[:8]}", daemon=True)
-            self.worker.start()
+        SCHEDULER.add(self)
 
     def pause(self) -> None:
         with self.lock:
             self._touch()
-            self._stop_worker_locked()
+            self._stop_running()
             self._record(force=True)
             self._bump()
 
-    def _stop_worker_locked(self) -> None:
+    def _stop_running(self) -> None:
         if self.status == "running":
             self.status = "paused"
-        self.changed.notify_all()
+        self._notify()
 
-    def _work(self) -> None:
-        """The worker: trains while running; at full speed in short chunks so that
-        commands and stream readers get the lock between them."""
-        me = threading.current_thread()
-        while True:
-            with self.lock:
-                if self.status != "running" or self.worker is not me or self.closed:
-                    return
-                speed = self.config["speed"]
-                if speed == "slow":
-                    self._step_phase()
-                    delay = SLOW_PHASE_SECONDS
-                elif speed == "max":
-                    deadline = time.perf_counter() + CHUNK_SECONDS
-                    while time.perf_counter() < deadline and self.status == "running":
-                        self._advance_batch()
-                    delay = 0.0
-                else:
+    def train_slice(self, budget: float) -> float | None:
+        """Called by the scheduler: train for about `budget` seconds at the session's
+        speed. Returns the delay until the next slice (0: at once), or None to stop."""
+        with self.lock:
+            if self.status != "running" or self.closed:
+                return None
+            speed = self.config["speed"]
+            if speed == "slow":
+                self._step_phase()
+                delay = SLOW_PHASE_SECONDS
+            elif speed == "max":
+                # end the slice when the next frame is due, so a waiting reader gets it on time
+                deadline = time.monotonic() + budget
+                if self.frame_wanted:
+                    deadline = min(deadline, max(self._last_encode + FRAME_INTERVAL, time.monotonic() + 0.0005))
+                while time.monotonic() < deadline and self.status == "running":
                     self._advance_batch()
-                    delay = 1.0 / float(speed)
-                self._record()
-                self._bump()
-                if delay:
-                    self.changed.wait(delay)
-            if not delay:
-                time.sleep(0)   # let other sessions' workers and the web threads in
+                delay = 0.0
+            else:
+                self._advance_batch()
+                delay = 1.0 / float(speed)
+            self._record()
+            self._bump()
+            now = time.monotonic()
+            if self.frame_wanted and now - self._last_encode >= FRAME_INTERVAL:
+                encoded_frame(self)
+                self.frame_wanted, self._last_encode = False, now
+                self._notify()
+            return delay if self.status == "running" else None
+
+    def fail(self) -> None:
+        """The scheduler caught an error in this session: stop it and say so."""
+        with self.lock:
+            self.status = "paused"
+            self.message = "Training stopped because of an internal error; reset to continue."
+            self._bump()
 
     def reset(self) -> None:
         """Back to the same initial weights (same seed), step 0."""
         with self.lock:
-            self._stop_worker_locked()
+            self._stop_running()
             self._restart_training()
             self._bump()
 
     def close(self) -> None:
         with self.lock:
             self.closed = True
-            self._stop_worker_locked()
+            self._stop_running()
 
     # -- focus, probe, gradcheck, params --------------------------------------------
     def set_focus(self, index: int) -> None:
@@ -550,7 +563,7 @@ class Session:
         """Resume from snapshot `index`: its weights and counters; later history is dropped."""
         with self.lock:
             step, examples, weights, biases = self._snapshot(index)
-            self._stop_worker_locked()
+            self._stop_running()
             self.network.set_params(weights, biases)
             self.step_count, self.examples_seen = step, examples
             self.generation += 1
@@ -568,7 +581,11 @@ class Session:
 
     def _bump(self) -> None:
         self.seq += 1
-        self.changed.notify_all()
+        self._notify()
+
+    def _notify(self) -> None:
+        with self.changed:
+            self.changed.notify_all()
 
     def summary(self) -> dict:
         with self.lock:

@@ -37,6 +37,37 @@ def event(name: str, data: bytes, event_id: int | None = None) -> bytes:
     return head + b"event: " + name.encode() + b"\ndata: " + data + b"\n\n"
 
 
+def next_frame(session, sent_seq: int, timeout: float, not_before: float = 0.0):
+    """The next state newer than `sent_seq`, or None after `timeout` (a keep-alive).
+
+    While the session plays, the scheduler encodes a frame at most 60 times a second,
+    right after a training slice, when a reader asks (`frame_wanted`); the reader only
+    waits on `changed` and never competes with training for the session lock. A paused
+    session's frame is encoded here, once per state, no sooner than `not_before`."""
+    deadline = time.monotonic() + timeout
+    session.last_access = time.monotonic()
+    with session.changed:
+        while True:
+            if session.closed:
+                return None
+            if session.status == "running":
+                encoded = getattr(session, "_encoded", None)
+                if encoded is not None and encoded.seq > sent_seq:
+                    return encoded
+                session.frame_wanted = True
+            elif session.seq != sent_seq:
+                if time.monotonic() >= not_before:
+                    break
+                session.changed.wait(not_before - time.monotonic())
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            session.changed.wait(left)
+    with session.lock:
+        return encoded_frame(session)
+
+
 @bp.get("/sessions/<session_id>/events")
 def events(session_id: str):
     session = store().get(session_id)
@@ -57,16 +88,9 @@ def events(session_id: str):
             sent_seq, sent_status, sent_cursor = -1, None, None
             last_send, end = 0.0, time.monotonic() + max_seconds
             while time.monotonic() < end:
-                pause = last_send + MIN_INTERVAL - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
-                with session.changed:
-                    if session.seq == sent_seq and not session.closed:
-                        session.changed.wait(heartbeat)
-                    if session.closed:
-                        break
-                    encoded = encoded_frame(session) if session.seq != sent_seq else None
-                    session.last_access = time.monotonic()
+                encoded = next_frame(session, sent_seq, heartbeat, last_send + MIN_INTERVAL)
+                if session.closed:
+                    break
                 if encoded is None:
                     yield b": keep-alive\n\n"
                     continue
