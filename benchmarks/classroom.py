@@ -1,0 +1,154 @@
+"""A classroom on one server: N sessions playing at full speed, each with one SSE
+reader, against one server on 127.0.0.1. Reports per-client frames/s, the p99 gap
+between frames, training steps/s per session (fairness: min/max) and the server's
+memory over the run; `--sweep` raises N until a target is missed.
+
+    python -m benchmarks.classroom                  # N = 30 for 20 s
+    python -m benchmarks.classroom --seconds 300    # the 5-minute memory check
+    python -m benchmarks.classroom --sweep 10,20,30,40,50,60
+    python -m benchmarks.classroom --server gunicorn
+
+Targets (issue "Fast and light"): with N = 30 every client gets ≥ 20 frames/s, p99 gap
+≤ 200 ms, memory does not grow, no session starves. Bounded: every loop has a time
+limit; the server is killed at the end.
+"""
+
+import argparse
+import http.client
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FPS_TARGET, GAP_TARGET = 20.0, 0.200
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(kind: str, port: int) -> subprocess.Popen:
+    env = {"PATH": "/usr/bin:/bin", "BPL_MAX_SESSIONS": "1000", "BPL_THREADS": "256",
+           "BPL_BIND": f"127.0.0.1:{port}"}
+    if kind == "gunicorn":
+        cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"]
+    else:
+        cmd = [sys.executable, "-m", "app", "--port", str(port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def post(port: int, path: str, body: dict | None = None) -> dict:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body or {}).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(req, timeout=30).read())
+
+
+def read_stream(port: int, sid: str, seconds: float, out: dict) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", f"/api/sessions/{sid}/events")
+    response = conn.getresponse()
+    times, steps = [], []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        line = response.fp.readline()
+        if not line:
+            break
+        if line.startswith(b'data: {"seq"'):
+            times.append(time.monotonic())
+            steps.append(json.loads(line[6:])["step"])
+    conn.close()
+    out[sid] = (times, steps)
+
+
+def run(n: int, seconds: float, kind: str) -> dict:
+    port = free_port()
+    server = start(kind, port)
+    try:
+        ids = [post(port, "/api/sessions", {"seed": i, "speed": "max"})["id"] for i in range(n)]
+        results: dict = {}
+        readers = [threading.Thread(target=read_stream, args=(port, sid, seconds, results)) for sid in ids]
+        for t in readers:
+            t.start()
+        for sid in ids:
+            post(port, f"/api/sessions/{sid}/run")
+        memory = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            memory.append(rss_mb(server.pid))
+            time.sleep(1.0)
+        for t in readers:
+            t.join(timeout=seconds + 30)
+    finally:
+        server.kill()
+        server.wait()
+    fps, gaps, rates = [], [], []
+    for times, steps in results.values():
+        settled = [t for t in times if t > times[0] + 1.0] if times else []
+        fps.append((len(settled) - 1) / (settled[-1] - settled[0]) if len(settled) > 2 else 0.0)
+        gaps += [b - a for a, b in zip(settled, settled[1:])]
+        third = len(times) // 3
+        rates.append((steps[-1] - steps[third]) / (times[-1] - times[third]) if len(times) > 3 else 0.0)
+    gaps.sort()
+    half = max(1, len(memory) // 2)
+    return {
+        "n": n, "seconds": seconds, "server": kind,
+        "fps_min": min(fps), "fps_median": statistics.median(fps),
+        "gap_p99_ms": 1000 * gaps[int(0.99 * (len(gaps) - 1))] if gaps else float("inf"),
+        "steps_min": min(rates), "steps_median": statistics.median(rates), "steps_max": max(rates),
+        "rss_start_mb": statistics.median(memory[:half]), "rss_end_mb": statistics.median(memory[half:]),
+    }
+
+
+def report(r: dict) -> bool:
+    ok = r["fps_min"] >= FPS_TARGET and r["gap_p99_ms"] <= 1000 * GAP_TARGET
+    fair = r["steps_min"] / r["steps_max"] if r["steps_max"] else 0.0
+    print(f"N={r['n']:3d} [{r['server']}] frames/s per client min {r['fps_min']:5.1f} median {r['fps_median']:5.1f} | "
+          f"p99 gap {r['gap_p99_ms']:5.0f} ms | steps/s per session min {r['steps_min']:7.0f} "
+          f"median {r['steps_median']:7.0f} max {r['steps_max']:7.0f} (fairness min/max {fair:.2f}) | "
+          f"RSS {r['rss_start_mb']:.0f} → {r['rss_end_mb']:.0f} MB | {'meets' if ok else 'MISSES'} "
+          f"≥{FPS_TARGET:.0f} fps & p99 ≤{1000 * GAP_TARGET:.0f} ms")
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=30, help="sessions (default 30)")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--sweep", help="comma-separated N values; stops at the first miss")
+    parser.add_argument("--server", choices=["dev", "gunicorn"], default="dev")
+    parser.add_argument("--json", help="write the results to this file")
+    args = parser.parse_args()
+    results = []
+    for n in ([int(x) for x in args.sweep.split(",")] if args.sweep else [args.n]):
+        results.append(run(n, args.seconds, args.server))
+        if not report(results[-1]) and args.sweep:
+            print(f"falls below the targets at N = {n}")
+            break
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
