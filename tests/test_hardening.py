@@ -276,3 +276,17 @@ def test_memory_stays_flat_over_create_step_delete_cycles(cycles):
     assert growth < 20_000
     assert threading.active_count() < 10
     app.extensions["sessions"].close_all()
+
+
+def test_server_wide_stream_cap_is_503_with_retry_after():
+    app, client = make_client(max_total_streams=2)
+    ids = [client.post("/api/sessions", json={}).get_json()["id"] for _ in range(3)]
+    open_streams = [client.get(f"/api/sessions/{sid}/events", buffered=False) for sid in ids[:2]]
+    assert [r.status_code for r in open_streams] == [200, 200]
+    r = client.get(f"/api/sessions/{ids[2]}/events")
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+    assert "maximum of 2 streams" in r.get_json()["error"]["message"]
+    for response in open_streams:
+        response.close()
+    assert client.get(f"/api/sessions/{ids[2]}/events", buffered=False).status_code == 200
+    app.extensions["sessions"].close_all()

@@ -31,13 +31,16 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Server-wide caps, from environment variables (BPL_*) with sane defaults."""
+    """Server-wide caps, from environment variables (BPL_*) with sane defaults.
+    max_total_streams must stay below the server's thread count (each stream holds a
+    thread; gunicorn.conf.py defaults to 128), or page loads would wait for a free one."""
 
     max_layers: int = 6
     max_units: int = 16
     max_points: int = 2000
     max_sessions: int = 200
     max_streams: int = 4
+    max_total_streams: int = 100
     max_upload_bytes: int = 1_000_000
     max_gradcheck_params: int = 400
     session_ttl: float = 1800.0

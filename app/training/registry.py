@@ -73,6 +73,21 @@ class SessionStore:
             s.close()
         return len(idle)
 
+    def open_stream(self, session: Session) -> str | None:
+        """Count a new stream, or say why not (per-session and server-wide caps)."""
+        with self._lock:
+            total = sum(s.streams for s in self._sessions.values())
+            if total >= self.limits.max_total_streams:
+                return f"The server is carrying its maximum of {self.limits.max_total_streams} streams; retry shortly"
+            if session.streams >= self.limits.max_streams:
+                return f"At most {self.limits.max_streams} streams per session"
+            session.streams += 1
+            return None
+
+    def close_stream(self, session: Session) -> None:
+        with self._lock:
+            session.streams -= 1
+
     def __len__(self) -> int:
         return len(self._sessions)
 

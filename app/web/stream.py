@@ -73,13 +73,14 @@ def events(session_id: str):
     session = store().get(session_id)
     if session is None:
         return error_response(404, "No such session (it may have expired)", "id")
-    limits = current_app.config["LIMITS"]
     heartbeat = current_app.config["STREAM_HEARTBEAT"]
     max_seconds = current_app.config["STREAM_MAX_SECONDS"]
-    with session.lock:
-        if session.streams >= limits.max_streams:
-            return error_response(429, f"At most {limits.max_streams} streams per session", "stream")
-        session.streams += 1
+    sessions = store()
+    refused = sessions.open_stream(session)
+    if refused:
+        response = error_response(429 if "per session" in refused else 503, refused, "stream")
+        response.headers["Retry-After"] = "2"
+        return response
     shrink_send_buffer()
 
     def generate():
@@ -105,8 +106,7 @@ def events(session_id: str):
             if session.closed:
                 yield event("error", b'{"message": "This session has ended."}')
         finally:
-            with session.lock:
-                session.streams -= 1
+            sessions.close_stream(session)
 
     return Response(generate(), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
