@@ -11,6 +11,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -41,35 +42,49 @@ def calibrate(run: Callable[[int], object], seconds: float, start: int = 1) -> i
         n *= 4
 
 
-def rate(run: Callable[[int], object], n: int) -> float:
-    """Units per second of one call `run(n)`."""
-    t0 = time.perf_counter()
-    run(n)
-    return n / (time.perf_counter() - t0)
+@dataclass
+class Rates:
+    """Units per wall-clock second and per CPU second (all threads of this process) of
+    repeated runs. CPU seconds leave out the time the machine gave to other processes,
+    so they vary much less on a shared machine; waiting (sleeps, locks) is not in them."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def time(self, run: Callable[[int], object], n: int, scale: float = 1.0) -> None:
+        """Time one call `run(n)` worth n·scale units and append its two rates."""
+        t0, c0 = time.perf_counter(), time.process_time()
+        run(n)
+        t1, c1 = time.perf_counter(), time.process_time()
+        self.wall.append(n * scale / (t1 - t0))
+        self.cpu.append(n * scale / max(c1 - c0, 1e-9))
 
 
 def paired_rates(ours: Callable[[int], object], theirs: Callable[[int], object], repeats: int,
-                 seconds: float) -> tuple[list[float], list[float]]:
-    """Units/s of two workloads, measured in alternating order `repeats` times each, so that
+                 seconds: float) -> tuple[Rates, Rates]:
+    """Rates of two workloads, measured in alternating order `repeats` times each, so that
     a noisy neighbour slows both sides of a pair rather than one side of the whole run."""
     for run in (ours, theirs):      # warm-up: first calls pay for caches and lazy set-up
         run(1)
     n_ours, n_theirs = calibrate(ours, seconds), calibrate(theirs, seconds)
-    a, b = [], []
+    a, b = Rates(), Rates()
     for i in range(repeats):
         if i % 2:
-            b.append(rate(theirs, n_theirs))
-            a.append(rate(ours, n_ours))
+            b.time(theirs, n_theirs)
+            a.time(ours, n_ours)
         else:
-            a.append(rate(ours, n_ours))
-            b.append(rate(theirs, n_theirs))
+            a.time(ours, n_ours)
+            b.time(theirs, n_theirs)
     return a, b
 
 
-def repeated_rates(run: Callable[[int], object], repeats: int, seconds: float) -> list[float]:
+def repeated_rates(run: Callable[[int], object], repeats: int, seconds: float) -> Rates:
     run(1)
     n = calibrate(run, seconds)
-    return [rate(run, n) for _ in range(repeats)]
+    rates = Rates()
+    for _ in range(repeats):
+        rates.time(run, n)
+    return rates
 
 
 def ratio_summary(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
@@ -92,7 +107,7 @@ def blas_threads() -> str:
 
 @contextmanager
 def blas_limited(threads: int | None) -> Iterator[None]:
-    """Cap NumPy's BLAS at `threads` (None: leave it as it is)."""
+    """Set NumPy's BLAS to `threads` threads (None: leave it as it is)."""
     if threads is None or threadpool_limits is None:
         yield
         return
@@ -101,10 +116,18 @@ def blas_limited(threads: int | None) -> Iterator[None]:
 
 
 def machine_description() -> str:
-    env = ", ".join(f"{k}={os.environ[k]}" for k in
-                    ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ)
+    # No *_NUM_THREADS variables here: importing `app` sets them after NumPy may have
+    # loaded its BLAS, so they can be wrong; blas_threads() reports what is in force.
     return (f"{date.today().isoformat()}, {os.cpu_count()} CPU(s), Python {platform.python_version()}, "
-            f"NumPy {np.__version__}" + (f", {env}" if env else ""))
+            f"NumPy {np.__version__}, load {load_average()}")
+
+
+def load_average() -> str:
+    """The machine's 1-minute load average, to judge how noisy a run was."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:  # pragma: no cover - not available on this platform
+        return "unknown"
 
 
 # -- data ------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ loss (PyTorch's BCEWithLogitsLoss summed over outputs and averaged over the batc
 our J), plain SGD (torch.optim.SGD without momentum), one thread for PyTorch and, by
 default, one BLAS thread for NumPy. Both sides index the batch out of the full arrays
 inside the timed loop. After the timing both are trained the same number of steps and
-their weights compared, which shows they computed the same thing.
+their weights compared, which shows they computed the same thing. (c) is measured once
+more with one BLAS thread per core, to show what NumPy's threading does. Beside each
+ratio of steps/s, the ratio of steps per CPU second (steady on a busy machine).
 
     python -m benchmarks.engine [--quick] [--json PATH] [--blas-threads N]
 
@@ -25,6 +27,7 @@ PyTorch is a benchmark-only dependency: pip install torch==2.13.0 (see README.md
 """
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -37,6 +40,7 @@ from .common import (
     blas_limited,
     blas_threads,
     fmt,
+    load_average,
     machine_description,
     median,
     paired_rates,
@@ -138,9 +142,11 @@ class Case:
 
 def compare(case: Case, repeats: int, seconds: float) -> dict:
     ours, theirs = paired_rates(case.run_ours, case.run_torch, repeats, seconds)
-    ratio, low, high = ratio_summary(ours, theirs)
-    return {"ours_steps_per_s": median(ours), "torch_steps_per_s": median(theirs),
+    ratio, low, high = ratio_summary(ours.wall, theirs.wall)
+    return {"ours_steps_per_s": median(ours.wall), "torch_steps_per_s": median(theirs.wall),
             "ratio": ratio, "ratio_min": low, "ratio_max": high,
+            "ours_steps_per_cpu_s": median(ours.cpu), "torch_steps_per_cpu_s": median(theirs.cpu),
+            "ratio_per_cpu_s": ratio_summary(ours.cpu, theirs.cpu)[0],
             "max_weight_difference_after_100_steps": case.max_weight_difference(100)}
 
 
@@ -159,11 +165,11 @@ def gradient_times(name: str, net: Network, X: np.ndarray, Y: np.ndarray, repeat
     With `sample`, the numerical gradient is timed on that many random parameters (all rows)
     and extrapolated to all of them."""
     backprop = 1 / median(repeated_rates(lambda n: [net.gradients(X, Y) for _ in range(n)],
-                                         repeats, seconds))
+                                         repeats, seconds).wall)
     total = net.n_params
     if sample is None or sample >= total:
         numerical = 1 / median(repeated_rates(
-            lambda n: [numerical_gradients(net, X, Y) for _ in range(n)], repeats, seconds))
+            lambda n: [numerical_gradients(net, X, Y) for _ in range(n)], repeats, seconds).wall)
         how = f"all {total} parameters"
         difference = gradient_check(net, X, Y).relative_difference
     else:
@@ -188,7 +194,7 @@ def playground_epochs(sizes: list[int], dataset: str, batch_size: int, repeats: 
         for _ in range(n):
             train_epoch(net, X, Y, optimizer, batch_size, rng)
 
-    return median(repeated_rates(run, repeats, seconds))
+    return median(repeated_rates(run, repeats, seconds).wall)
 
 
 def main() -> None:
@@ -196,8 +202,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer and shorter repeats")
     parser.add_argument("--json", metavar="PATH", help="also write the figures to this JSON file")
     parser.add_argument("--blas-threads", type=int, default=1, metavar="N",
-                        help="cap NumPy's BLAS threads at N for the comparison (default 1, like "
-                             "PyTorch's; 0 leaves NumPy's default)")
+                        help="NumPy's BLAS threads for the comparison (default 1, like PyTorch's; "
+                             "0 leaves them as they are); (c) is also measured with one per core")
     args = parser.parse_args()
     repeats, seconds = (3, 0.1) if args.quick else (9, 0.3)
     sample = 60 if args.quick else 200
@@ -231,11 +237,13 @@ def main() -> None:
             print(f"measuring {case.name} ...", flush=True)
             figures["comparisons"][key] = {"name": case.name, "target": targets[key],
                                            **compare(case, repeats, seconds)}
-    if blas is not None:
-        print("measuring (c) again with NumPy's default BLAS threads ...", flush=True)
-        figures["comparisons"]["c_default_blas"] = {
-            "name": f"(c) again, NumPy BLAS default ({default_blas})", "target": None,
-            **compare(cases["c"], repeats, seconds)}
+    cores = os.cpu_count() or 1
+    if blas != cores:
+        print(f"measuring (c) again with {cores} NumPy BLAS threads ...", flush=True)
+        with blas_limited(cores):
+            figures["comparisons"]["c_all_cores_blas"] = {
+                "name": f"(c) again, NumPy BLAS at {cores} threads", "target": None,
+                **compare(cases["c"], repeats, seconds)}
 
     with blas_limited(blas):
         print("measuring (d) gradient times ...", flush=True)
@@ -270,12 +278,16 @@ def main() -> None:
                 [[p["network"], fmt(p["epochs_per_s"]), p["playground_epochs_per_s"],
                   f"{fmt(p['epochs_per_s'] / p['playground_epochs_per_s'])}×"]
                  for p in figures["playground"]])
-    print("Ratios against PyTorch eager measured in this run (median of paired repeats, range):")
-    print_table(["workload", "ours / torch", "range", "target", "met"],
+    print("Ratios against PyTorch eager measured in this run: median of the paired repeats and")
+    print("their range; per CPU second (this process's CPU time, robust to neighbours) beside it.")
+    print_table(["workload", "ours / torch", "range", "per CPU second", "target", "met"],
                 [[c["name"], f"{c['ratio']:.2f}×", f"{c['ratio_min']:.2f}–{c['ratio_max']:.2f}",
+                  f"{c['ratio_per_cpu_s']:.2f}×",
                   "—" if c["target"] is None else f"≥ {c['target']:g}×",
                   "—" if c["target"] is None else ("yes" if c["ratio"] >= c["target"] else "NO")]
                  for c in figures["comparisons"].values()])
+    figures["load_at_end"] = load_average()
+    print(f"1-minute load average at the end: {figures['load_at_end']} (at the start: see the first line)")
     if args.json:
         write_json(args.json, figures)
 

@@ -158,6 +158,9 @@ def build_frame(s: Session) -> dict:
         "grads": grads, "update": update, "grad_norms": norms,
         "heatmaps": heatmaps, "boundary": boundary, "symmetry": _symmetry(net),
         "confusion": _confusion(s), "init": s.config["init"],
+        # what the formulas D = Δ/m + (λ/m)W and W − αD need
+        "m": len(s.pending["idx"]) if s.pending else (s.last["m"] if s.last else s.batch_size),
+        **{k: s.config[k] for k in ("learning_rate", "optimizer", "regularization", "lambda")},
     }
 
 

@@ -30,6 +30,7 @@ FRAME_INTERVAL = 1 / 60
 UNITS = {"phase", "example", "batch", "epoch"}
 MAX_STEP_COUNT = 1000
 WEIGHT_LIMIT = 1e6
+CHECK_EVERY = 16
 
 
 class SessionError(ValueError):
@@ -69,6 +70,7 @@ class Session:
         self.closed = False
         self.streams = 0
         self.last_access = time.monotonic()
+        self._unchecked = 0             # updates since the last divergence check
         self.frame_wanted = False       # a stream reader waits for the next encoded frame
         self._last_encode = 0.0
         self.upload: tuple[bytes, str | int | None, str] | None = None   # (csv bytes, target, problem)
@@ -222,12 +224,22 @@ class Session:
         net = self.network
         changes = self.optimizer.step([*net.weights, *net.biases], [*grad_W, *grad_b])
         n = len(net.weights)
-        self.last = {"W": grad_W, "b": grad_b, "dW": changes[:n], "db": changes[n:]}
+        self.last = {"W": grad_W, "b": grad_b, "dW": changes[:n], "db": changes[n:], "m": len(idx)}
         self.step_count += 1
         self.examples_seen += len(idx)
         self.pending = None
-        # NaN compares false, so this one test catches NaN, ±inf and runaway growth.
-        if not all(np.abs(p).max() < WEIGHT_LIMIT for p in (*net.weights, *net.biases)):
+        self._unchecked += 1
+        if self._unchecked >= CHECK_EVERY:
+            self._check_divergence()
+
+    def _check_divergence(self) -> None:
+        """NaN compares false, so one test catches NaN, ±inf and runaway growth. Run every
+        few updates and at the end of every command and slice (it costs ~20 % of a small
+        network's update), so a divergence is caught within the step that caused it."""
+        self._unchecked = 0
+        net = self.network
+        if self.status != "diverged" and \
+                not all(np.abs(p).max() < WEIGHT_LIMIT for p in (*net.weights, *net.biases)):
             self._diverge("the weights blew up (NaN, infinite or above 1e6)")
 
     def _train_batch(self) -> None:
@@ -309,6 +321,7 @@ class Session:
                     target = self._epoch_number() + 1
                     while self._epoch_number() < target and self.status != "diverged":
                         self._train_batch()
+                self._check_divergence()
                 if self.status == "diverged":
                     break
             self._record(force=True)
@@ -396,6 +409,7 @@ class Session:
             else:
                 self._advance_batch()
                 delay = 1.0 / float(speed)
+            self._check_divergence()
             self._record()
             self._bump()
             now = time.monotonic()

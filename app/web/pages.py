@@ -76,7 +76,11 @@ def render_fields(names, config, errors, status=200):
 @bp.post("/ui/config")
 @ui_session
 def ui_config(session):
-    raw = form_config()
+    """The form always carries every field; only those that differ from the session's
+    configuration are applied, so an untouched field (say the output) can still follow
+    a change of another (the data set)."""
+    old = dict(session.config)
+    raw = {n: v for n, v in form_config().items() if _shown(v) != _shown(old[n])}
     old_errors = [n for n in request.form.getlist("invalid") if n in BY_NAME]
     try:
         config = session.update_config(raw)
@@ -88,7 +92,8 @@ def ui_config(session):
     except DatasetError as e:
         return render_fields({"dataset", *old_errors}, session.config, {"dataset": str(e)}, 400)
     adjusted = {n for n, v in raw.items() if _shown(v) != _shown(config[n])}
-    response = render_fields(adjusted | set(old_errors), config, {})
+    followed = {n for n in config if n not in raw and config[n] != old[n]}
+    response = render_fields(adjusted | followed | set(old_errors), config, {})
     response.headers["HX-Replace-Url"] = "/?" + to_query(config)
     return response
 

@@ -138,10 +138,17 @@ const timeline = new Timeline({
   show: (frame) => draw(frame),
   onViewing: (on) => { body.dataset.viewing = String(on); if (!on && latest) draw(latest); },
 });
-initExports({ api, sessionId, root: $("exports") });
+initExports({ api, sessionId, root: $("export-tools") });
 
 const stream = new SessionStream(sessionId(), { onFrame, onStatus, onConnection, onLost });
 stream.open();
+
+// The settings live all over the page but belong to one form (form="config"); htmx
+// listens on the form element, which a control outside it never bubbles to.
+document.addEventListener("change", (e) => {
+  const form = e.target.form;
+  if (form && form.id === "config" && !form.contains(e.target)) htmx.trigger(form, "change");
+});
 
 // A control posted to a session the server no longer has: recover, then the user
 // simply repeats the action.

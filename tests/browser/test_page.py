@@ -95,3 +95,31 @@ def test_hover_an_edge_shows_its_weight(page, live_server):
     text = tip.inner_text()
     assert re.search(r"w\S*\s*[=:]?\s*[−-]?\d", text), text
     assert page.errors == []
+
+
+def test_changing_a_setting_applies_it_and_updates_the_url(page, live_server):
+    open_page(page, live_server)
+    page.select_option("#input-activation", "sigmoid")
+    wait_until(page, "location.search.includes('activation=sigmoid')")
+    wait_until(page, "document.querySelector('#diagram').textContent.includes('sigmoid')")
+    page.select_option("#input-dataset", "plane")
+    wait_until(page, "location.search.includes('dataset=plane')")
+    # the server switched the output to linear for regression, and the form shows it
+    wait_until(page, "document.getElementById('input-output').value === 'linear'")
+    assert page.errors == []
+
+
+def test_bad_input_shows_a_message_next_to_the_control(page, live_server):
+    open_page(page, live_server)
+    field = page.locator("#input-learning_rate")
+    field.fill("fast")
+    field.press("Enter")
+    error = page.locator("#field-learning_rate-error")
+    wait_until(page, "document.getElementById('field-learning_rate-error').textContent.length > 0")
+    assert "number" in error.inner_text()
+    assert page.locator("#input-learning_rate").get_attribute("aria-invalid") == "true"
+    assert "learning_rate=0.03" in page.url            # nothing lost
+    page.locator("#input-learning_rate").fill("0.1")
+    page.locator("#input-learning_rate").press("Enter")
+    wait_until(page, "location.search.includes('learning_rate=0.1')")
+    wait_until(page, "document.getElementById('field-learning_rate-error').textContent === ''")

@@ -104,10 +104,18 @@ export const TeX = {
 };
 
 let katexPromise = null;
+let katexLib = null;
+
+// KaTeX's UMD wrapper attaches to `exports` when a global of that name is an object —
+// and an element with id="exports" is one (named access on window). Look there too.
+function foundKatex() {
+  katexLib = katexLib || window.katex || (typeof window.exports === "object" && window.exports?.katex) || null;
+  return katexLib;
+}
 
 /** Load the vendored KaTeX once (a <script src> and a stylesheet; no inline code). */
 export function loadKatex(base = "/static/vendor/katex/") {
-  if (window.katex) return Promise.resolve(window.katex);
+  if (foundKatex()) return Promise.resolve(katexLib);
   if (katexPromise) return katexPromise;
   katexPromise = new Promise((resolve, reject) => {
     if (!document.querySelector("link[data-katex]")) {
@@ -120,7 +128,7 @@ export function loadKatex(base = "/static/vendor/katex/") {
     const s = document.createElement("script");
     s.src = base + "katex.min.js";
     s.async = true;
-    s.addEventListener("load", () => (window.katex ? resolve(window.katex) : reject(new Error("KaTeX did not load"))));
+    s.addEventListener("load", () => (foundKatex() ? resolve(katexLib) : reject(new Error("KaTeX did not load"))));
     s.addEventListener("error", () => { katexPromise = null; reject(new Error("Could not load KaTeX")); });
     document.head.appendChild(s);
   });
@@ -132,17 +140,18 @@ export function loadKatex(base = "/static/vendor/katex/") {
  * Until KaTeX is there the source is shown as plain text, then re-rendered.
  */
 export function renderTex(node, source, { display = true, label = null } = {}) {
-  if (node._tex === source && node._texReady === !!window.katex) return;
+  const K = foundKatex();
+  if (node._tex === source && node._texReady === !!K) return;
   node._tex = source;
-  node._texReady = !!window.katex;
-  if (!window.katex) {
+  node._texReady = !!K;
+  if (!K) {
     node.textContent = label || source;
     loadKatex().then(() => { if (node._tex === source) { node._texReady = null; renderTex(node, source, { display, label }); } },
       () => {});
     return;
   }
   try {
-    window.katex.render(source, node, { displayMode: display, throwOnError: false, strict: "ignore", output: "htmlAndMathml" });
+    K.render(source, node, { displayMode: display, throwOnError: false, strict: "ignore", output: "htmlAndMathml" });
   } catch {
     node.textContent = label || source;
   }
@@ -161,10 +170,10 @@ export function gPrime(activation, z, a) {
 
 /** g′ written out in TeX for unit value a (and z). */
 export function gPrimeTex(activation, zTex, aVal, zVal) {
-  if (activation === "sigmoid") return { general: `a(1-a)`, filled: `${texNum(aVal, "a")}\\,(1-${texNum(aVal, "a", true)})` };
-  if (activation === "tanh") return { general: `1-a^2`, filled: `1-${texNum(aVal, "a", true)}^2` };
-  if (activation === "relu") return { general: `[${zTex}>0]`, filled: `[${texNum(zVal, "a")}>0]` };
-  return { general: "1", filled: "1" };
+  if (activation === "sigmoid") return { plain: "a(1 − a)", filled: `${texNum(aVal, "a")}\\,(1-${texNum(aVal, "a", true)})` };
+  if (activation === "tanh") return { plain: "1 − a²", filled: `1-${texNum(aVal, "a", true)}^2` };
+  if (activation === "relu") return { plain: "1 where z > 0, else 0", filled: `[${texNum(zVal, "a")}>0]` };
+  return { plain: "1", filled: "1" };
 }
 
 export const G_TEX = { sigmoid: "\\sigma", tanh: "\\tanh", relu: "\\mathrm{ReLU}", linear: "\\mathrm{id}", softmax: "\\mathrm{softmax}" };
@@ -221,3 +230,58 @@ export function throttle(fn, ms) {
 
 export const PLOT_FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 11, color: "#333" };
 export const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtons: [["toImage"]] };
+
+/**
+ * A bounded history of (x, [y per series]) points for a live Plotly line chart.
+ * `version` changes when the history is cleared or thinned, so the chart knows to
+ * redraw everything; otherwise only the new points are appended (extendTraces).
+ */
+export class Series {
+  constructor(max = 2000) {
+    this.max = max;
+    this.clear();
+  }
+
+  clear() {
+    this.x = [];
+    this.rows = [];
+    this.version = (this.version || 0) + 1;
+  }
+
+  push(x, row) {
+    this.x.push(x);
+    this.rows.push(row);
+    if (this.x.length > this.max) {
+      // Thin the older half, keep the recent half dense.
+      const cut = this.x.length >> 1;
+      const keep = (_, k) => k >= cut || k % 2 === 0;
+      this.x = this.x.filter(keep);
+      this.rows = this.rows.filter(keep);
+      this.version++;
+    }
+  }
+
+  get length() { return this.x.length; }
+}
+
+/**
+ * Draw a Series into a Plotly div: Plotly.react when the series or its number of
+ * traces changed, else extendTraces with the points not drawn yet.
+ * traces(n) → the n trace styles (without x/y); y(v) maps a value (null = gap).
+ */
+export function drawSeries(P, gd, series, n, traces, layout, config, y = (v) => (isNum(v) ? v : null)) {
+  const st = gd._series || {};
+  const col = (k, from) => series.rows.slice(from).map((r) => y(r[k]));
+  if (st.version !== series.version || st.n !== n || !gd.data) {
+    const full = traces(n).map((t, k) => ({ ...t, x: series.x.slice(), y: col(k, 0) }));
+    P.react(gd, full, layout, config);
+    gd._series = { version: series.version, n, len: series.length };
+    return;
+  }
+  if (series.length > st.len) {
+    const xs = series.x.slice(st.len);
+    const idx = Array.from({ length: n }, (_, k) => k);
+    P.extendTraces(gd, { x: idx.map(() => xs), y: idx.map((k) => col(k, st.len)) }, idx);
+    st.len = series.length;
+  }
+}
