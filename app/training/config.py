@@ -218,11 +218,14 @@ def structural_change(old: Mapping, new: Mapping) -> bool:
 
 def to_query(config: Mapping) -> str:
     """The URL form of a configuration: lists comma-separated, every field present."""
-    pairs = []
-    for f in FIELDS:
-        value = config[f.name]
-        pairs.append((f.name, ",".join(map(str, value)) if isinstance(value, list) else str(value)))
-    return urlencode(pairs)
+    def text(value) -> str:
+        if isinstance(value, list):
+            return ",".join(map(str, value))
+        if isinstance(value, float):   # shortest exact form, without a trailing ".0"
+            return repr(value).removesuffix(".0")
+        return str(value)
+
+    return urlencode([(f.name, text(config[f.name])) for f in FIELDS])
 
 
 def from_query(args: Mapping[str, str]) -> dict:

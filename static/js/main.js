@@ -110,7 +110,7 @@ function onStatus({ status, message }) {
   const box = $("message");
   const text = status === "diverged" ? message : null;
   box.hidden = !text;
-  box.textContent = text || "";
+  $("message-text").textContent = text || "";
   if (status !== lastStatus) lastStatus = status;
 }
 
@@ -142,6 +142,14 @@ initExports({ api, sessionId, root: $("export-tools") });
 
 const stream = new SessionStream(sessionId(), { onFrame, onStatus, onConnection, onLost });
 stream.open();
+
+// After a divergence: one click to a tenth of the learning rate, from the initial weights.
+$("btn-lower-lr").addEventListener("click", () => {
+  const input = $("input-learning_rate");
+  input.value = String(Number(input.value) / 10);
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+  document.body.addEventListener("htmx:afterRequest", () => htmx.trigger("#btn-reset", "click"), { once: true });
+});
 
 // The settings live all over the page but belong to one form (form="config"); htmx
 // listens on the form element, which a control outside it never bubbles to.

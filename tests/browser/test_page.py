@@ -123,3 +123,20 @@ def test_bad_input_shows_a_message_next_to_the_control(page, live_server):
     page.locator("#input-learning_rate").press("Enter")
     wait_until(page, "location.search.includes('learning_rate=0.1')")
     wait_until(page, "document.getElementById('field-learning_rate-error').textContent === ''")
+
+
+def test_divergence_is_said_and_offers_a_way_out(page, live_server):
+    open_page(page, live_server, "seed=0&dataset=plane&activation=relu&learning_rate=10&layers=8,8&optimizer=gd")
+    page.locator("#btn-play").click()
+    wait_until(page, "document.body.dataset.status === 'diverged'")
+    message = page.locator("#message")
+    assert message.is_visible() and "diverged" in message.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "page-diverged.png"))
+    # nothing is drawn from NaN: every node fill is a real colour
+    fills = page.eval_on_selector_all("#diagram [data-kind=node] *", "els => els.map(e => e.getAttribute('fill'))")
+    assert not any(f and "NaN" in f for f in fills)
+    page.get_by_role("button", name="Lower the learning rate ×0.1 and reset").click()
+    wait_until(page, "location.search.includes('learning_rate=1&')")
+    wait_until(page, "document.body.dataset.status === 'paused'")
+    assert message.is_hidden()
+    assert page.locator("#step").inner_text() == "0"
