@@ -214,10 +214,8 @@ class Session:
     def _begin_pass(self) -> dict:
         idx = self._next_batch()
         X, Y = self.X_train[idx], self.Y_train[idx]
-        trace = self.network.trace(X, Y, self.l2, self.l1)
-        self.pending = {"idx": idx, "trace": trace, "cursor": 0,
-                        "phases": phases_of(len(self.network.sizes) - 1),
-                        "cost": self.network.cost(X, Y, self.l2, self.l1)}
+        self.pending = {"idx": idx, "trace": self.network.trace(X, Y, self.l2, self.l1), "cursor": 0,
+                        "phases": phases_of(len(self.network.sizes) - 1)}
         return self.pending
 
     def _apply_update(self, idx: np.ndarray, grad_W: list, grad_b: list) -> None:
@@ -306,8 +304,7 @@ class Session:
             raise SessionError("count", f"count must be a whole number from 1 to {MAX_STEP_COUNT}")
         with self.lock:
             self._touch()
-            if self.status == "diverged":
-                raise SessionError("status", "Training diverged: reset, or lower the learning rate and reset")
+            self._refuse_if_diverged()
             self._stop_running()
             for _ in range(count):
                 if unit == "phase":
@@ -326,6 +323,10 @@ class Session:
                     break
             self._record(force=True)
             self._bump()
+
+    def _refuse_if_diverged(self) -> None:
+        if self.status == "diverged":
+            raise SessionError("status", "Training diverged: reset, or lower the learning rate and reset")
 
     def _epoch_number(self) -> int:
         return self.examples_seen // len(self.X_train)
@@ -368,8 +369,7 @@ class Session:
     def run(self) -> None:
         with self.lock:
             self._touch()
-            if self.status == "diverged":
-                raise SessionError("status", "Training diverged: reset, or lower the learning rate and reset")
+            self._refuse_if_diverged()
             if self.status == "running":
                 return
             self.status = "running"
