@@ -290,3 +290,17 @@ def test_server_wide_stream_cap_is_503_with_retry_after():
         response.close()
     assert client.get(f"/api/sessions/{ids[2]}/events", buffered=False).status_code == 200
     app.extensions["sessions"].close_all()
+
+
+def test_pause_and_run_in_quick_succession_keep_training(app, client):
+    """run right after pause must not be lost in the scheduler (a race found by CI)."""
+    sid = client.post("/api/sessions", json={"seed": 1}).get_json()["id"]
+    session = app.extensions["sessions"].get(sid)
+    for _ in range(200):
+        client.post(f"/api/sessions/{sid}/run")
+        client.post(f"/api/sessions/{sid}/pause")
+    client.post(f"/api/sessions/{sid}/run")
+    before = session.step_count
+    time.sleep(0.5)
+    assert session.step_count > before + 100
+    client.post(f"/api/sessions/{sid}/pause")

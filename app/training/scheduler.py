@@ -61,6 +61,10 @@ class Scheduler:
                 session.fail()
             time.sleep(0)   # hand the GIL to stream readers between slices
             with self._cond:
+                # Re-read the status here, under our lock: a `run` that raced with this
+                # slice's end either sees the session still queued or queues it again.
+                if delay is None and session.status == "running" and not session.closed:
+                    delay = 0.0
                 if delay is None:
                     self._queued.discard(id(session))
                 elif delay <= 0:
