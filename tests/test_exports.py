@@ -85,3 +85,18 @@ def test_static_files_are_gzipped_versioned_and_cached(client):
     assert plain.headers["Cache-Control"] == "no-cache" and "Content-Encoding" not in plain.headers
     assert client.get("/static/js/main.js", headers={"If-None-Match": plain.headers["ETag"]}).status_code == 304
     assert client.get("/static/../app/__init__.py").status_code == 404
+
+
+def test_module_imports_are_versioned_and_follow_edits(app, client, tmp_path):
+    body = client.get("/static/js/main.js").get_data(as_text=True)
+    assert '"./diagram.js?v=' in body and '"./panels/index.js?v=' in body
+    from app.web.assets import AssetStore
+
+    (tmp_path / "a.js").write_text('import { b } from "./b.js";\n')
+    (tmp_path / "b.js").write_text("export const b = 1;\n")
+    assets = AssetStore(tmp_path)
+    first = assets.get("a.js")
+    (tmp_path / "b.js").write_text("export const b = 2;\n")
+    second = assets.get("a.js")
+    assert first.version != second.version            # a dependency's edit changes the importer's URL
+    assert assets.get("b.js").version in second.body.decode()

@@ -1,17 +1,22 @@
 """Static files, served fast: compressed once (gzip) and kept in memory, with a content
-hash in every URL the templates write (`asset_url`) so those can be cached for a year;
-unversioned URLs (ES-module imports) revalidate cheaply with an ETag."""
+hash in every URL the templates write (`asset_url`) and in every relative ES-module
+import inside our JavaScript (rewritten as it is served), so all of them can be cached
+for a year; anything else revalidates cheaply with an ETag."""
 
 import gzip
 import hashlib
 import mimetypes
+import posixpath
+import re
 import threading
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 COMPRESSIBLE = {".js", ".css", ".svg", ".json", ".html", ".txt", ".map"}
+# `from "./x.js"` / `import "../y.js"` in our modules (vendored files are left alone)
+MODULE_IMPORT = re.compile(rb"""((?:from|import)\s*["'])(\.{1,2}/[^"'?]+\.js)(["'])""")
 YEAR = 365 * 24 * 3600
 
 bp = Blueprint("assets", __name__)
@@ -24,6 +29,7 @@ class Asset:
     gzipped: bytes | None
     version: str
     mimetype: str
+    imports: tuple = ()    # (filename, version) of each module this one imports
 
 
 class AssetStore:
@@ -41,19 +47,38 @@ class AssetStore:
         except OSError:
             return None
         asset = self._cache.get(filename)
-        if asset is not None and asset.mtime == mtime:   # an edited file is read again
+        if asset is not None and asset.mtime == mtime and all(   # edited files are read again
+                (dep := self.get(name)) is not None and dep.version == version for name, version in asset.imports):
             return asset
         if not path.is_file():
             return None
-        body = path.read_bytes()
+        body, imports = path.read_bytes(), []
+        if path.suffix == ".js" and not filename.startswith("vendor/"):
+            body = self._version_imports(filename, body, imports)
         gzipped = gzip.compress(body, 9, mtime=0) if path.suffix in COMPRESSIBLE else None
         mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if mimetype.startswith("text/") or path.suffix == ".js":
             mimetype = ("text/javascript" if path.suffix == ".js" else mimetype) + "; charset=utf-8"
-        asset = Asset(mtime, body, gzipped, hashlib.sha256(body).hexdigest()[:12], mimetype)
+        asset = Asset(mtime, body, gzipped, hashlib.sha256(body).hexdigest()[:12], mimetype, tuple(imports))
         with self._lock:
             self._cache[filename] = asset
         return asset
+
+
+    def _version_imports(self, filename: str, body: bytes, imports: list) -> bytes:
+        """Point every relative import at its content-hashed URL. The importer's own hash
+        then covers its imports', so a change anywhere reaches the page."""
+        base = PurePosixPath(filename).parent
+
+        def versioned(match: re.Match) -> bytes:
+            target = posixpath.normpath(str(base / match.group(2).decode()))
+            asset = self.get(target)
+            if asset is None:
+                return match.group(0)
+            imports.append((target, asset.version))
+            return match.group(1) + match.group(2) + b"?v=" + asset.version.encode() + match.group(3)
+
+        return MODULE_IMPORT.sub(versioned, body)
 
 
 def store() -> AssetStore:

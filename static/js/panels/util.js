@@ -113,20 +113,22 @@ function foundKatex() {
   return katexLib;
 }
 
-/** Load the vendored KaTeX once (a <script src> and a stylesheet; no inline code). */
+/** Load the vendored KaTeX once (a <script src> and a stylesheet; no inline code), from
+ * the content-hashed URLs the page gives (cacheable for a year), else the plain ones. */
 export function loadKatex(base = "/static/vendor/katex/") {
+  const urls = document.body.dataset;
   if (foundKatex()) return Promise.resolve(katexLib);
   if (katexPromise) return katexPromise;
   katexPromise = new Promise((resolve, reject) => {
     if (!document.querySelector("link[data-katex]")) {
       const link = document.createElement("link");
       link.rel = "stylesheet";
-      link.href = base + "katex.min.css";
+      link.href = urls.katexCss || base + "katex.min.css";
       link.dataset.katex = "";
       document.head.appendChild(link);
     }
     const s = document.createElement("script");
-    s.src = base + "katex.min.js";
+    s.src = urls.katexJs || base + "katex.min.js";
     s.async = true;
     s.addEventListener("load", () => (foundKatex() ? resolve(katexLib) : reject(new Error("KaTeX did not load"))));
     s.addEventListener("error", () => { katexPromise = null; reject(new Error("Could not load KaTeX")); });
