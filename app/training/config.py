@@ -212,6 +212,15 @@ def _match_problem(config: dict, raw: Mapping, csv_problem: str | None) -> None:
         raise ConfigError("loss", "Cross-entropy needs a sigmoid or softmax output; use MSE")
 
 
+# Settings that only mean something for the built-in 2-D data sets.
+PLANE_ONLY = ("points", "noise", "features")
+
+
+def applies(name: str, config: Mapping) -> bool:
+    """Whether a setting has any effect with this configuration (else the form greys it out)."""
+    return name not in PLANE_ONLY or config["dataset"] not in ("digits", "csv")
+
+
 def structural_change(old: Mapping, new: Mapping) -> bool:
     return any(old[f.name] != new[f.name] for f in FIELDS if f.structural)
 

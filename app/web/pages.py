@@ -10,7 +10,7 @@ from flask import Blueprint, abort, make_response, render_template, request
 
 from app.data import FEATURE_LABELS, DatasetError
 from app.training import FIELDS, ConfigError, SessionError, TooManySessions, to_query
-from app.training.config import BY_NAME, LEARNING_RATES, SEED_MAX, from_query
+from app.training.config import BY_NAME, LEARNING_RATES, PLANE_ONLY, SEED_MAX, applies, from_query
 
 from .api import store
 from .errors import error_response
@@ -21,7 +21,7 @@ bp = Blueprint("pages", __name__)
 @bp.app_context_processor
 def template_globals():
     return {"FIELDS": FIELDS, "BY_NAME": BY_NAME, "FEATURE_LABELS": FEATURE_LABELS,
-            "LEARNING_RATES": LEARNING_RATES}
+            "LEARNING_RATES": LEARNING_RATES, "applies": applies}
 
 
 @bp.get("/healthz")
@@ -68,7 +68,7 @@ def ui_session(view):
 
 def render_fields(names, config, errors, status=200):
     html = "".join(render_template("partials/field.html", f=BY_NAME[n], value=config.get(n),
-                                   error=errors.get(n), oob=True) for n in names)
+                                   error=errors.get(n), oob=True, active=applies(n, config)) for n in names)
     response = make_response(html, status)
     return response
 
@@ -93,6 +93,8 @@ def ui_config(session):
         return render_fields({"dataset", *old_errors}, session.config, {"dataset": str(e)}, 400)
     adjusted = {n for n, v in raw.items() if _shown(v) != _shown(config[n])}
     followed = {n for n in config if n not in raw and config[n] != old[n]}
+    if config["dataset"] != old["dataset"]:
+        followed |= set(PLANE_ONLY)   # they grey out or come back
     response = render_fields(adjusted | followed | set(old_errors), config, {})
     response.headers["HX-Replace-Url"] = "/?" + to_query(config)
     return response
@@ -149,8 +151,9 @@ def ui_upload(session):
         summary = session.upload_csv(file.read(), target)
     except DatasetError as e:
         return render_template("partials/upload.html", error=str(e)), 400
+    fields = render_fields(["dataset", "output", "loss", *PLANE_ONLY], session.config, {})
     response = make_response(render_template("partials/upload.html", summary=summary, name=file.filename)
-                             + render_fields(["dataset", "output", "loss"], session.config, {}).get_data(True))
+                             + fields.get_data(True))
     response.headers["HX-Replace-Url"] = "/?" + to_query(session.config)
     return response
 

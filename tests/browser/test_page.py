@@ -140,3 +140,16 @@ def test_divergence_is_said_and_offers_a_way_out(page, live_server):
     wait_until(page, "document.body.dataset.status === 'paused'")
     assert message.is_hidden()
     assert page.locator("#step").inner_text() == "0"
+
+
+def test_plane_only_settings_grey_out_for_digits(page, live_server):
+    open_page(page, live_server)
+    page.select_option("#input-dataset", "digits")
+    wait_until(page, "location.search.includes('dataset=digits')")
+    wait_until(page, "document.getElementById('input-noise').disabled")
+    assert page.locator("#field-features input[type=checkbox]").first.is_disabled()
+    page.select_option("#input-activation", "relu")          # the form still posts fine
+    wait_until(page, "location.search.includes('activation=relu')")
+    page.select_option("#input-dataset", "circle")
+    wait_until(page, "!document.getElementById('input-noise').disabled")
+    assert page.errors == []
