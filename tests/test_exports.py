@@ -100,3 +100,18 @@ def test_module_imports_are_versioned_and_follow_edits(app, client, tmp_path):
     second = assets.get("a.js")
     assert first.version != second.version            # a dependency's edit changes the importer's URL
     assert assets.get("b.js").version in second.body.decode()
+
+
+def test_page_and_json_are_gzipped_and_the_page_carries_its_first_frame(client):
+    r = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["Content-Encoding"] == "gzip"
+    html = gzip.decompress(r.data).decode()
+    frame_json = html.split('<script type="application/json" id="first-frame">')[1].split("</script>")[0]
+    import json
+    frame = json.loads(frame_json)
+    assert frame["sizes"] == [2, 4, 2, 1] and frame["step"] == 0
+    assert 'rel="modulepreload" href="/static/js/diagram.js?v=' in html
+    sid = html.split('data-session="')[1].split('"')[0]
+    r = client.get(f"/api/sessions/{sid}/data", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["Content-Encoding"] == "gzip" and json.loads(gzip.decompress(r.data))["train"]
+    assert "Content-Encoding" not in client.get(f"/api/sessions/{sid}/data").headers

@@ -81,6 +81,19 @@ class AssetStore:
         return MODULE_IMPORT.sub(versioned, body)
 
 
+    def module_graph(self, filename: str) -> list[str]:
+        """Every module `filename` imports, directly or not (for <link rel=modulepreload>)."""
+        seen: list[str] = []
+        todo = [filename]
+        while todo:
+            asset = self.get(todo.pop())
+            for name, _ in asset.imports if asset else ():
+                if name not in seen:
+                    seen.append(name)
+                    todo.append(name)
+        return seen
+
+
 def store() -> AssetStore:
     return current_app.extensions["assets"]
 
@@ -110,7 +123,33 @@ def static(filename: str):
     return response
 
 
+def module_preloads(filename: str) -> list[str]:
+    return [asset_url(name) for name in store().module_graph(filename)]
+
+
+COMPRESSED_TYPES = ("text/html", "application/json", "text/csv", "text/x-python")
+
+
+def compress_response(response):
+    """Gzip dynamic text responses (the page, /data, /history…) when the client accepts
+    it; static files are compressed once by the store, and streams never."""
+    if (response.status_code != 200 or response.direct_passthrough or response.is_streamed
+            or "Content-Encoding" in response.headers
+            or response.mimetype not in COMPRESSED_TYPES
+            or "gzip" not in request.headers.get("Accept-Encoding", "")):
+        return response
+    body = response.get_data()
+    if len(body) < 1024:
+        return response
+    response.set_data(gzip.compress(body, 6))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
+
+
 def install(app) -> None:
     app.extensions["assets"] = AssetStore(Path(app.root_path).parent / "static")
     app.add_template_global(asset_url)
+    app.add_template_global(module_preloads)
+    app.after_request(compress_response)
     app.register_blueprint(bp)

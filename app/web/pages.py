@@ -11,6 +11,7 @@ from flask import Blueprint, abort, make_response, render_template, request
 from app.data import FEATURE_LABELS, DatasetError
 from app.training import FIELDS, ConfigError, SessionError, TooManySessions, to_query
 from app.training.config import BY_NAME, LEARNING_RATES, PLANE_ONLY, SEED_MAX, applies, from_query
+from app.training.frames import encoded_frame
 
 from .api import store
 from .errors import error_response
@@ -40,8 +41,11 @@ def index():
         session = store().create({})
     except TooManySessions as e:
         return render_template("busy.html", message=str(e)), 429
+    with session.lock:   # the first frame rides in the page: the diagram draws before the stream opens
+        first_frame = encoded_frame(session).frame.decode().replace("</", "<\\/")
     return render_template("index.html", session=session.summary(), config=session.config,
-                           query=to_query(session.config), notice=notice, errors={})
+                           query=to_query(session.config), notice=notice, errors={},
+                           first_frame=first_frame)
 
 
 def form_config() -> dict:

@@ -140,6 +140,10 @@ const timeline = new Timeline({
 });
 initExports({ api, sessionId, root: $("export-tools") });
 
+// The page carries its session's first frame: draw it now, then open the stream.
+const first = document.getElementById("first-frame");
+if (first) onFrame(JSON.parse(first.textContent));
+
 const stream = new SessionStream(sessionId(), { onFrame, onStatus, onConnection, onLost });
 stream.open();
 
