@@ -34,6 +34,8 @@ def check(response) -> None:
     if response.status_code >= 400 and response.is_json:
         error = response.get_json()["error"]
         assert error["message"] and "field" in error
+        if response.status_code in (400, 413):     # bad input: say which field
+            assert error["field"], error
 
 
 def settings_for(n: int):

@@ -181,7 +181,8 @@ def validate(raw: Mapping, base: Mapping | None = None, limits: Limits = DEFAULT
         raise ConfigError("config", "The configuration must be a JSON object")
     unknown = [k for k in raw if k not in BY_NAME]
     if unknown:
-        raise ConfigError(str(unknown[0])[:40], f"Unknown setting {str(unknown[0])[:40]!r}")
+        name = str(unknown[0])[:40]
+        raise ConfigError(name or "config", f"Unknown setting {name!r}; known: {', '.join(BY_NAME)}")
     config = dict(base) if base is not None else default_config()
     for name, value in raw.items():
         config[name] = coerce(BY_NAME[name], value, limits)
