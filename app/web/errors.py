@@ -1,6 +1,6 @@
 """One error shape for every 4xx: {"error": {"message": ..., "field": ...}}."""
 
-from flask import Flask, current_app, jsonify
+from flask import current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 
@@ -19,5 +19,8 @@ def install_handlers(bp) -> None:
         messages = {404: "Not found", 405: "Method not allowed"}
         return error_response(e.code or 500, messages.get(e.code, e.description or e.name), None)
 
-
-__all__ = ["Flask", "error_response", "install_handlers"]
+    @bp.app_errorhandler(Exception)
+    def unexpected(e: Exception):
+        # A bug, not bad input: logged with its traceback, answered without one.
+        current_app.logger.exception("unexpected error")
+        return error_response(500, "Something went wrong on the server; the error was logged", None)
