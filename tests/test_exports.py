@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -115,3 +117,19 @@ def test_page_and_json_are_gzipped_and_the_page_carries_its_first_frame(client):
     r = client.get(f"/api/sessions/{sid}/data", headers={"Accept-Encoding": "gzip"})
     assert r.headers["Content-Encoding"] == "gzip" and json.loads(gzip.decompress(r.data))["train"]
     assert "Content-Encoding" not in client.get(f"/api/sessions/{sid}/data").headers
+
+
+def test_history_stays_bounded_but_spans_the_whole_run():
+    from app.training.history import MAX_POINTS, MAX_SNAPSHOTS, History
+
+    h = History(interval=0.0)
+    W = [np.zeros((2, 2))]
+    stats = {"loss": {"train": 1.0, "test": None}, "accuracy": None}
+    for step in range(10 * MAX_POINTS):
+        h.add(step, stats)
+        h.snapshot(step, step, W, W)
+    payload = h.payload()
+    assert len(payload["step"]) <= MAX_POINTS and payload["step"][0] == 0
+    assert payload["step"][-1] > 9 * MAX_POINTS and payload["test"][0] is None
+    steps = h.timeline()
+    assert len(steps) <= MAX_SNAPSHOTS and steps[0] == 0 and steps[-1] > 9 * MAX_POINTS

@@ -1,19 +1,26 @@
 """The session's memory of training: the loss curve (bounded, thinned as it grows)
 and a ring buffer of weight snapshots for the timeline."""
 
+import math
 import time
-from collections import deque
+from array import array
 
 MAX_POINTS = 4000
 MAX_SNAPSHOTS = 200
+COLUMNS = ("step", "train", "test", "accuracy_train", "accuracy_test")
 
 
 class History:
+    """Both buffers are bounded and keep the whole run: when one fills up, every other
+    entry goes and the recording interval doubles. Columns are packed float arrays
+    (NaN = no value), so 30 sessions' full histories cost a few MB."""
+
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval          # seconds between recorded points while playing
-        self.columns: dict[str, list] = {k: [] for k in
-                                         ("step", "train", "test", "accuracy_train", "accuracy_test")}
-        self.snapshots: deque = deque(maxlen=MAX_SNAPSHOTS)
+        self.columns: dict[str, array] = {k: array("d") for k in COLUMNS}
+        self.snapshots: list = []         # (step, examples seen, weights, biases)
+        self.snapshot_every = 1           # take one at every n-th recorded point
+        self._since_snapshot = 0
         self._last = 0.0
 
     def due(self) -> bool:
@@ -26,11 +33,9 @@ class History:
             for k in c:
                 c[k].pop()
         acc = stats["accuracy"] or {}
-        c["step"].append(step)
-        c["train"].append(stats["loss"]["train"])
-        c["test"].append(stats["loss"]["test"])
-        c["accuracy_train"].append(acc.get("train"))
-        c["accuracy_test"].append(acc.get("test"))
+        values = (step, stats["loss"]["train"], stats["loss"]["test"], acc.get("train"), acc.get("test"))
+        for k, v in zip(COLUMNS, values):
+            c[k].append(math.nan if v is None else v)
         if len(c["step"]) > MAX_POINTS:   # keep the whole run, at half the resolution
             for k in c:
                 c[k] = c[k][::2]
@@ -39,7 +44,14 @@ class History:
     def snapshot(self, step: int, examples: int, weights: list, biases: list) -> None:
         if self.snapshots and self.snapshots[-1][0] == step:
             self.snapshots.pop()
+        elif self._since_snapshot + 1 < self.snapshot_every and self.snapshots:
+            self._since_snapshot += 1
+            return
+        self._since_snapshot = 0
         self.snapshots.append((step, examples, [W.copy() for W in weights], [b.copy() for b in biases]))
+        if len(self.snapshots) > MAX_SNAPSHOTS:   # an odd count: [::2] keeps first and newest
+            self.snapshots = self.snapshots[::2]
+            self.snapshot_every *= 2
 
     def truncate(self, step: int) -> None:
         """Forget everything after `step` (the timeline's "resume from here")."""
@@ -53,4 +65,6 @@ class History:
         return [s[0] for s in self.snapshots]
 
     def payload(self) -> dict:
-        return {k: list(v) for k, v in self.columns.items()}
+        out = {k: [None if math.isnan(v) else v for v in col] for k, col in self.columns.items()}
+        out["step"] = [int(v) for v in self.columns["step"]]
+        return out
