@@ -112,7 +112,9 @@ def run(n: int, seconds: float, kind: str) -> dict:
         rates.append((steps[-1] - steps[third]) / (times[-1] - times[third]) if len(times) > 3 else 0.0)
     gaps.sort()
     half = max(1, len(memory) // 2)
+    quarters = [memory[min(len(memory) - 1, k * len(memory) // 4)] for k in range(4)] + memory[-1:]
     return {
+        "rss_mb_by_quarter": quarters,
         "n": n, "seconds": seconds, "server": kind,
         "fps_min": min(fps), "fps_median": statistics.median(fps),
         "gap_p99_ms": 1000 * gaps[int(0.99 * (len(gaps) - 1))] if gaps else float("inf"),
@@ -127,7 +129,7 @@ def report(r: dict) -> bool:
     print(f"N={r['n']:3d} [{r['server']}] frames/s per client min {r['fps_min']:5.1f} median {r['fps_median']:5.1f} | "
           f"p99 gap {r['gap_p99_ms']:5.0f} ms | steps/s per session min {r['steps_min']:7.0f} "
           f"median {r['steps_median']:7.0f} max {r['steps_max']:7.0f} (fairness min/max {fair:.2f}) | "
-          f"RSS {r['rss_start_mb']:.0f} → {r['rss_end_mb']:.0f} MB | {'meets' if ok else 'MISSES'} "
+          f"RSS {' → '.join(f'{m:.0f}' for m in r['rss_mb_by_quarter'])} MB | {'meets' if ok else 'MISSES'} "
           f"≥{FPS_TARGET:.0f} fps & p99 ≤{1000 * GAP_TARGET:.0f} ms")
     return ok
 
