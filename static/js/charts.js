@@ -1,8 +1,9 @@
 // Plotly charts for the right column: the loss curve and the decision boundary.
 // Plotly is big, so it is loaded off the critical path (loadPlotly) and each chart
 // waits for it; frames arriving before then are kept and drawn once it is there.
-// Updates are throttled: the loss curve at most ~5×/s (extendTraces), the boundary at
-// most ~10×/s (restyle of the heatmap trace only). Never newPlot per frame.
+// Updates are throttled: the loss curve at most once a second while training streams
+// (~5×/s otherwise; extendTraces), the boundary surface ~10×/s on a canvas under the
+// plot (Plotly itself is not touched per frame). Never newPlot per frame.
 
 import { WEIGHT_SCALE } from "./format.js";
 
@@ -12,7 +13,9 @@ const CONFIG = {
   modeBarButtons: [["toImage"]], // only the PNG download, no zoom/pan clutter
 };
 const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 11, color: "#333" };
-const LOSS_FLUSH_MS = 200;
+const LOSS_FLUSH_MS = 200;          // paused / stepping
+const LOSS_FLUSH_RUNNING_MS = 1000; // while training streams frames
+const LOSS_QUIET_MS = 200;          // …unless no new step came for this long
 const BOUNDARY_MS = 100;
 const MAX_POINTS = 5000;
 
@@ -71,6 +74,10 @@ export class LossChart {
     this.P = null;
     this.log = false;
     this.timer = 0;
+    this.due = 0;
+    this.lastFlush = -Infinity;
+    this.lastPush = 0;
+    this.running = false;
     this._clear();
     showMessage(this.msg, "Loading chart…");
     this.ready = Promise.resolve(plotlyPromise).then((P) => {
@@ -104,15 +111,48 @@ export class LossChart {
     if (this.P) this._plot();
   }
 
-  /** Add the frame's losses if its step advanced; drawn in batches at most ~5×/s. */
+  /**
+   * Add the frame's losses if its step advanced. Drawn in batches: while the status is
+   * "running", at most once a second (or as soon as no new step came for 200 ms, e.g.
+   * the stream stopped); otherwise within 200 ms.
+   */
   push(frame) {
-    if (!frame || !isNum(frame.step)) return;
+    if (!frame) return;
+    const running = frame.status === "running";
+    if (running !== this.running) {
+      this.running = running;
+      if (this.pend.step.length) this._schedule();
+    }
+    if (!isNum(frame.step)) return;
     if (frame.step < this.lastStep) this.reset(null); // training was reset
     if (frame.step <= this.lastStep) return;
     this.lastStep = frame.step;
+    this.lastPush = performance.now();
     const acc = frame.accuracy || {};
     this._append(this.pend, frame.step, frame.loss?.train, frame.loss?.test, acc.train, acc.test);
-    if (!this.timer) this.timer = setTimeout(() => this._flush(), LOSS_FLUSH_MS);
+    if (!this.timer) this._schedule();
+  }
+
+  // The next flush: the earliest of "enough time since the last flush" and, while
+  // running, "quiet for LOSS_QUIET_MS". A timer that fires early just re-arms.
+  _schedule() {
+    const now = performance.now();
+    const due = this.running
+      ? Math.min(this.lastFlush + LOSS_FLUSH_RUNNING_MS, this.lastPush + LOSS_QUIET_MS)
+      : this.lastFlush + LOSS_FLUSH_MS;
+    if (this.timer) {
+      if (due >= this.due) return;
+      clearTimeout(this.timer);
+    }
+    this.due = Math.max(now, due);
+    this.timer = setTimeout(() => {
+      this.timer = 0;
+      if (this.running && performance.now() + 1 < Math.min(this.lastFlush + LOSS_FLUSH_RUNNING_MS, this.lastPush + LOSS_QUIET_MS)) {
+        this._schedule(); // more frames came: wait for the quiet or the second
+        return;
+      }
+      this._flush();
+    }, this.due - now);
   }
 
   /** Log-scale y axis for the loss (nice for long runs). */
@@ -137,6 +177,7 @@ export class LossChart {
 
   _flush() {
     this.timer = 0;
+    this.lastFlush = performance.now();
     const p = this.pend;
     if (!p.step.length) return;
     const newAcc = !this.hasAcc && (p.accTrain.some(isNum) || p.accTest.some(isNum));
@@ -204,18 +245,65 @@ export class LossChart {
 
 // ---------------------------------------------------------------------------
 
-/** Decision boundary (or regression surface) over the plane, with the data points. */
+/**
+ * Decision boundary (or regression surface) over the plane, with the data points.
+ *
+ * The coloured surface is NOT a Plotly trace that is restyled per frame (a restyle
+ * recalculates and redraws the whole chart: it took ~20 % of the main thread). It is a
+ * small <canvas> under Plotly's transparent plot area: the res × res bytes go through a
+ * 256-entry lookup table into putImageData (values interpolated UPSAMPLE× in JS, then
+ * scaled up by CSS with smoothing: the old heatmap's zsmooth "best" look, its colours
+ * at 62 % on white). Plotly only draws the axes and the points, which do not change
+ * while training. The canvas box is read from Plotly's axes after every (re)layout.
+ *
+ * Trace 0 is still a heatmap, but invisible (opacity 0): it answers hover ("output") and
+ * says what is shown; its z is synced rarely (see _scheduleSync), never per frame. The
+ * PNG button composes Plotly's image over the canvas (downloadPng).
+ */
+const SYNC_RUNNING_MS = 2000; // hover values while training may lag this much
+const SYNC_PAUSED_MS = 250;   // …and settle this soon after the last change otherwise
+const SURFACE_OPACITY = 0.62; // lighter than the points, so class-coloured points stay visible
+const UPSAMPLE = 4;           // canvas pixels per grid cell (values interpolated in between)
+// Colour index → the old heatmap's colour: WEIGHT_SCALE at 62 % opacity on white.
+const SURFACE_LUT = (() => {
+  const lut = new Uint8ClampedArray(1024);
+  const src = WEIGHT_SCALE.rgba;
+  for (let k = 0; k < 1024; k++) lut[k] = (k & 3) === 3 ? 255 : Math.round(255 + SURFACE_OPACITY * (src[k] - 255));
+  return lut;
+})();
+
 export class BoundaryChart {
   constructor(el, plotlyPromise) {
     this.el = el;
     ({ gd: this.gd, msg: this.msg } = makeHost(el));
+    // The surface: a clip box exactly over Plotly's plot area, the canvas inside it.
+    this.clip = document.createElement("div");
+    this.clip.className = "chart-surface";
+    this.clip.setAttribute("aria-hidden", "true");
+    this.clip.hidden = true;
+    this.canvas = document.createElement("canvas");
+    this.canvas.width = this.canvas.height = 1;
+    this.clip.appendChild(this.canvas);
+    el.insertBefore(this.clip, this.gd);
+    this.ctx = this.canvas.getContext("2d");
+    this.hovering = false;
+    this.syncWanted = false; // trace 0 is behind the surface, to be synced when it matters
+    el.addEventListener("pointerenter", () => this._hover(true));
+    el.addEventListener("pointerleave", () => this._hover(false));
     this.P = null;
     this.data = null;
     this.boundary = null;
+    this.status = null;
     this.opts = { showTest: true, discretize: false };
     this.timer = 0;
     this.lastDraw = 0;
-    this.drawn = null; // what the heatmap currently shows
+    this.drawn = null;       // what the canvas currently shows
+    this.painted = null;     // the boundary object painted on the canvas (null: none)
+    this.traceShown = null;  // what trace 0 (hover) holds: a key, "hidden", or null (unknown)
+    this.syncTimer = 0;
+    this.lastSync = -Infinity;
+    this.pointRange = null;
+    this.box = null;         // plot area and extent placement, px
     this.onPointClick = null; // (index) => …: a training point was clicked (index into data.train)
     this.ready = Promise.resolve(plotlyPromise).then((P) => {
       this.P = P;
@@ -234,11 +322,13 @@ export class BoundaryChart {
     if (this.P) this._plot();
   }
 
-  /** Show frame.boundary; throttled to ~10 updates a second. */
+  /** Show frame.boundary; throttled to ~10 updates a second (a canvas paint each). */
   update(frame) {
     if (!frame) return;
     this.boundary = frame.boundary === undefined ? this.boundary : frame.boundary;
+    const stopped = this.status === "running" && frame.status !== "running";
     this.status = frame.status;
+    if (stopped && this.syncWanted) this._scheduleSync();
     if (this.timer) return;
     const wait = Math.max(0, BOUNDARY_MS - (performance.now() - this.lastDraw));
     this.timer = setTimeout(() => {
@@ -252,14 +342,17 @@ export class BoundaryChart {
   setOptions(o = {}) {
     Object.assign(this.opts, o);
     if (!this.P || !this.data) return;
-    this.P.restyle(this.gd, { visible: this.opts.showTest }, [2]);
+    if (this.gd.data?.[2] && this.gd.data[2].visible !== this.opts.showTest) {
+      this.P.restyle(this.gd, { visible: this.opts.showTest }, [2]);
+    }
     this.drawn = null;
     this._drawBoundary();
   }
 
   destroy() {
     clearTimeout(this.timer);
-    this.timer = 0;
+    clearTimeout(this.syncTimer);
+    this.timer = this.syncTimer = 0;
     this.P?.purge(this.gd);
   }
 
@@ -271,19 +364,20 @@ export class BoundaryChart {
     return (this.data?.problem || "classification") === "classification";
   }
 
-  // Point colours on the same orange–blue scale as the heatmap: a class index over
+  // Point colours on the same orange–blue scale as the surface: a class index over
   // 0…classes−1, or a regression target over the boundary's value range.
+  _pointRange(points) {
+    if (this._classification()) return [0, Math.max(1, (this.data?.classes || 2) - 1)];
+    const r = this.boundary?.range;
+    if (r && isNum(r[0]) && isNum(r[1])) return r;
+    const ys = (points?.y || []).filter(isNum);
+    return [Math.min(...ys, 0), Math.max(...ys, 1)];
+  }
+
   _pointMarker(points, open) {
-    const y = points?.y || [];
-    let cmin = 0;
-    let cmax = Math.max(1, (this.data?.classes || 2) - 1);
-    if (!this._classification()) {
-      const r = this.boundary?.range;
-      const ys = y.filter(isNum);
-      [cmin, cmax] = r && isNum(r[0]) && isNum(r[1]) ? r : [Math.min(...ys, 0), Math.max(...ys, 1)];
-    }
+    const [cmin, cmax] = this._pointRange(points);
     return {
-      color: y.map(num), cmin, cmax, colorscale: WEIGHT_SCALE.plotly, showscale: false,
+      color: (points?.y || []).map(num), cmin, cmax, colorscale: WEIGHT_SCALE.plotly, showscale: false,
       size: open ? 6.5 : 6,
       symbol: open ? "circle-open" : "circle",
       line: open ? { width: 1.8 } : { width: 0.8, color: "#fff" },
@@ -299,37 +393,54 @@ export class BoundaryChart {
       marker: this._pointMarker(p, open),
       hovertemplate: `${name}<br>x₁ %{x:.3g}<br>x₂ %{y:.3g}<br>y %{marker.color:.3g}<extra></extra>`,
     });
+    this.pointRange = this._classification() ? null : this._pointRange(d.train);
     const traces = [
       {
-        type: "heatmap", z: [[null]], x: [0], y: [0], zmin: 0, zmax: 1, zsmooth: "best",
-        colorscale: WEIGHT_SCALE.plotly, showscale: false, visible: false, name: "output",
-        opacity: 0.62, // lighter than the points, so class-coloured points stay visible on it
+        // Invisible: the canvas under the plot shows the surface. This trace answers
+        // hover with the output value (synced rarely, see _scheduleSync).
+        type: "heatmap", z: [[null]], x: [0], y: [0], zmin: 0, zmax: 1, zsmooth: false,
+        colorscale: WEIGHT_SCALE.plotly, showscale: false, visible: false, name: "output", opacity: 0,
         hovertemplate: "x₁ %{x:.3g}<br>x₂ %{y:.3g}<br>output %{z:.3g}<extra></extra>",
+        hoverlabel: { bgcolor: "#fff", bordercolor: "#888", font: { color: "#222" } }, // an invisible trace has no colour of its own
       },
       pts(d.train, "train", false),
       { ...pts(d.test, "test", true), visible: this.opts.showTest },
     ];
+    // Grid lines now lie on top of the surface (they used to be under the 62 % heatmap):
+    // as faint as they were then.
+    const axis = { zeroline: false, fixedrange: true, constrain: "domain", gridcolor: "rgba(220,220,220,0.45)" };
     const layout = {
       font: FONT,
       margin: { l: 36, r: 8, t: 8, b: 36 },
       showlegend: false,
-      xaxis: { range: [x0, x1], title: { text: "x₁", standoff: 6 }, zeroline: false, constrain: "domain", fixedrange: true },
-      yaxis: {
-        range: [y0, y1], title: { text: "x₂", standoff: 6 }, zeroline: false,
-        scaleanchor: "x", constrain: "domain", fixedrange: true,
-      },
-      plot_bgcolor: "#fff",
+      xaxis: { ...axis, range: [x0, x1], title: { text: "x₁", standoff: 6 } },
+      yaxis: { ...axis, range: [y0, y1], title: { text: "x₂", standoff: 6 }, scaleanchor: "x" },
+      plot_bgcolor: "rgba(0,0,0,0)", // the surface canvas shows through
       paper_bgcolor: "rgba(0,0,0,0)",
       hovermode: "closest",
       uirevision: "boundary",
     };
-    this.P.react(this.gd, traces, layout, { ...CONFIG, toImageButtonOptions: { filename: "decision-boundary" } });
+    const config = {
+      ...CONFIG,
+      // PNG export: Plotly's image of the axes and points over the surface canvas.
+      modeBarButtons: [[{
+        name: "toImage", title: "Download plot as a PNG", icon: this.P.Icons?.camera,
+        click: () => { this.downloadPng().catch(() => {}); },
+      }]].map((group) => group.map((b) => (b.icon ? b : "toImage"))),
+    };
+    this.traceShown = null;
+    clearTimeout(this.syncTimer);
+    this.syncTimer = 0;
+    const done = this.P.react(this.gd, traces, layout, config);
     this._listen();
+    this._place();
     this.drawn = null;
     this._drawBoundary();
+    Promise.resolve(done).then(() => this._place(), () => {});
   }
 
-  // Clicking a training point (trace 1) reports its index, e.g. to make it the focus example.
+  // Clicking a training point (trace 1) reports its index, e.g. to make it the focus
+  // example; every (re)layout, e.g. a resize, moves the surface under the new plot area.
   _listen() {
     if (this.listening || !this.gd.on) return;
     this.listening = true;
@@ -337,6 +448,38 @@ export class BoundaryChart {
       const pt = ev?.points?.find((p) => p.curveNumber === 1);
       if (pt && this.onPointClick) this.onPointClick(pt.pointNumber);
     });
+    this.gd.on("plotly_afterplot", () => this._place());
+  }
+
+  // Where the surface goes, in px of the host: the plot area (Plotly's axes offsets and
+  // lengths, relative to the plot div), and inside it the rectangle of the grid's extent.
+  _geometry() {
+    const fl = this.gd._fullLayout;
+    const xa = fl?.xaxis;
+    const ya = fl?.yaxis;
+    if (!xa || !ya || !isNum(xa._offset) || !isNum(ya._offset) || !(xa._length > 0) || !(ya._length > 0)) return null;
+    const [ex0, ex1, ey0, ey1] = this.boundary?.extent || this._extent();
+    const px = (v) => xa.l2p(v);
+    const py = (v) => ya.l2p(v);
+    const left = Math.min(px(ex0), px(ex1));
+    const top = Math.min(py(ey0), py(ey1));
+    const g = {
+      l: this.gd.offsetLeft + xa._offset, t: this.gd.offsetTop + ya._offset, w: xa._length, h: ya._length,
+      il: left, it: top, iw: Math.abs(px(ex1) - px(ex0)), ih: Math.abs(py(ey1) - py(ey0)),
+    };
+    return Object.values(g).every(isNum) ? g : null;
+  }
+
+  _place() {
+    const g = this._geometry();
+    if (!g) return;
+    this.placedExtent = String(this.boundary?.extent || this._extent());
+    const r = (v) => Math.round(v * 100) / 100 + "px";
+    const key = Object.values(g).map((v) => v.toFixed(2)).join(",");
+    if (key === this.box?.key) return;
+    this.box = { ...g, key };
+    Object.assign(this.clip.style, { left: r(g.l), top: r(g.t), width: r(g.w), height: r(g.h) });
+    Object.assign(this.canvas.style, { left: r(g.il), top: r(g.it), width: r(g.iw), height: r(g.ih) });
   }
 
   // Why the boundary cannot be drawn, or "" if it can.
@@ -356,43 +499,228 @@ export class BoundaryChart {
     const problem = this._problem(b);
     showMessage(this.msg, problem);
     if (problem || !b) {
-      if (this.drawn !== "hidden") this.P.restyle(this.gd, { visible: false }, [0]);
+      if (this.drawn !== "hidden") {
+        this.clip.hidden = true;
+        this.painted = null;
+      }
       this.drawn = "hidden";
+      this._scheduleSync(true);
       return;
     }
-    const key = b.data + "|" + b.range + "|" + this.opts.discretize;
+    const key = b.data + "|" + b.range + "|" + b.res + "|" + this.opts.discretize;
     if (key === this.drawn) return;
+    if (!this._paint(b)) return;
     this.drawn = key;
-    const { z, xs, ys } = this._decode(b);
-    const [lo, hi] = b.range;
-    const recolour = !this._classification() && String(b.range) !== String(this.pointRange);
-    this.P.restyle(this.gd, { z: [z], x: [xs], y: [ys], zmin: lo, zmax: hi, visible: true }, [0]);
-    if (recolour) {
+    // Only when the grid moved: reading the layout here could force one.
+    if (String(b.extent || this._extent()) !== this.placedExtent) this._place();
+    this.clip.hidden = false;
+    this._scheduleSync(this.traceShown === null || this.traceShown === "hidden");
+  }
+
+  // byte → colour index 0…255 (a float): the byte's value in b.range on the colour
+  // scale over zmin…zmax = b.range, or, discretized, the pale class colour of its side
+  // of 0.5. Interpolated between cells before the colour is looked up, as the old
+  // heatmap's zsmooth "best" did (so a class boundary still shows its white edge).
+  _levels(lo, hi) {
+    const disc = this.opts.discretize && this._classification();
+    const key = `${lo}|${hi}|${disc}`;
+    if (this.levels?.key === key) return this.levels.map;
+    const map = new Float32Array(256);
+    for (let q = 0; q < 256; q++) {
+      const v = lo + (hi - lo) * q / 255;
+      // Discretized: pale class colours, so the data points stay readable on top.
+      map[q] = disc ? (v >= 0.5 ? 0.8 : 0.2) * 255 : q;
+    }
+    this.levels = { key, map };
+    return map;
+  }
+
+  // For each of n·UPSAMPLE output pixels along an axis: the two grid cells around its
+  // centre and the weight of the second (edges clamp, like the old heatmap's).
+  _axis(n) {
+    if (this.axis?.n === n) return this.axis;
+    const N = n * UPSAMPLE;
+    const a = { n, N, i0: new Int32Array(N), i1: new Int32Array(N), f: new Float32Array(N) };
+    for (let X = 0; X < N; X++) {
+      const u = Math.max(0, Math.min(n - 1, (X + 0.5) / UPSAMPLE - 0.5));
+      const k = Math.max(0, Math.min(n - 2, Math.floor(u)));
+      a.i0[X] = k;
+      a.i1[X] = Math.min(n - 1, k + 1);
+      a.f[X] = n > 1 ? u - k : 0;
+    }
+    this.axis = a;
+    return a;
+  }
+
+  // base64 uint8, row 0 = lowest x₂ → the canvas (screen row 0 = highest x₂), through
+  // _levels, bilinear interpolation and SURFACE_LUT.
+  _paint(b) {
+    const n = b.res;
+    let bin;
+    try {
+      bin = atob(b.data);
+    } catch {
+      return false;
+    }
+    if (!(n > 0) || bin.length < n * n) return false;
+    const { N, i0, i1, f } = this._axis(n);
+    const cv = this.canvas;
+    if (cv.width !== N || cv.height !== N) {
+      cv.width = N;
+      cv.height = N;
+      this.img = null;
+    }
+    if (!this.img) this.img = this.ctx.createImageData(N, N);
+    if (this.grid?.length !== n * n) this.grid = new Float32Array(n * n);
+    const g = this.grid;
+    const map = this._levels(b.range[0], b.range[1]);
+    for (let r = 0; r < n; r++) {
+      const src = (n - 1 - r) * n;
+      for (let c = 0; c < n; c++) g[r * n + c] = map[bin.charCodeAt(src + c)];
+    }
+    const px = this.img.data;
+    const lut = SURFACE_LUT;
+    let o = 0;
+    for (let Y = 0; Y < N; Y++) {
+      const ra = i0[Y] * n;
+      const rb = i1[Y] * n;
+      const fy = f[Y];
+      for (let X = 0; X < N; X++, o += 4) {
+        const ca = i0[X];
+        const cb = i1[X];
+        const fx = f[X];
+        const top = g[ra + ca] + (g[ra + cb] - g[ra + ca]) * fx;
+        const bot = g[rb + ca] + (g[rb + cb] - g[rb + ca]) * fx;
+        const k = ((top + (bot - top) * fy + 0.5) | 0) * 4;
+        px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]; px[o + 3] = 255;
+      }
+    }
+    this.ctx.putImageData(this.img, 0, 0);
+    this.painted = b;
+    return true;
+  }
+
+  // Trace 0 (hover) and, for regression, the points' colour range follow the surface
+  // rarely: a Plotly restyle recalculates and redraws the whole chart. While training
+  // runs, the hover values are refreshed only while the pointer is over the chart (at
+  // most every SYNC_RUNNING_MS) and once training stops; the regression points'
+  // colours every SYNC_RUNNING_MS when the range moved.
+  _scheduleSync(now = false) {
+    if (now && !this.painted && this.traceShown === "hidden") return; // nothing to do
+    const running = this.status === "running";
+    if (!now && running && !this.hovering && !this._recolour()) {
+      this.syncWanted = true;
+      return;
+    }
+    const wait = now ? 0 : running ? Math.max(0, SYNC_RUNNING_MS - (performance.now() - this.lastSync)) : SYNC_PAUSED_MS;
+    const due = performance.now() + wait;
+    if (this.syncTimer) {
+      if (due >= this.syncDue) return;
+      clearTimeout(this.syncTimer);
+    }
+    this.syncDue = due;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = 0;
+      this._sync();
+    }, wait);
+  }
+
+  // Regression: the points are coloured over the range of the surface; follow it when
+  // it moved by more than 2 %.
+  _recolour() {
+    const r = this.painted?.range;
+    const p = this.pointRange;
+    if (this._classification() || !r) return false;
+    if (!p) return true;
+    const span = Math.max(Math.abs(r[1] - r[0]), 1e-12);
+    return Math.abs(r[0] - p[0]) > 0.02 * span || Math.abs(r[1] - p[1]) > 0.02 * span;
+  }
+
+  _hover(on) {
+    this.hovering = on;
+    if (on && this.syncWanted) this._scheduleSync(true);
+  }
+
+  _sync() {
+    if (!this.P || !this.data || !this.gd.data) return;
+    this.lastSync = performance.now();
+    this.syncWanted = false;
+    const b = this.painted;
+    if (!b) {
+      if (this.traceShown !== "hidden") this.P.restyle(this.gd, { visible: false }, [0]);
+      this.traceShown = "hidden";
+      return;
+    }
+    const key = b.data + "|" + b.range;
+    if (key !== this.traceShown) {
+      this.traceShown = key;
+      const { z, xs, ys } = this._decode(b);
+      this.P.restyle(this.gd, { z: [z], x: [xs], y: [ys], zmin: b.range[0], zmax: b.range[1], visible: true }, [0]);
+    }
+    if (!this._classification() && String(b.range) !== String(this.pointRange)) {
       this.pointRange = b.range;
-      this.P.restyle(this.gd, { "marker.cmin": lo, "marker.cmax": hi }, [1, 2]);
+      this.P.restyle(this.gd, { "marker.cmin": b.range[0], "marker.cmax": b.range[1] }, [1, 2]);
     }
   }
 
-  // base64 uint8 (row 0 = lowest x₂) → rows of values in b.range; optionally thresholded.
+  // base64 uint8 (row 0 = lowest x₂) → rows of output values in b.range (for hover).
   _decode(b) {
     const res = b.res;
     const [lo, hi] = b.range;
     const [x0, x1, y0, y1] = b.extent || this._extent();
     const bin = atob(b.data);
-    const disc = this.opts.discretize && this._classification();
-    const cut = 0.5;
     const z = new Array(res);
     for (let r = 0; r < res; r++) {
       const row = new Array(res);
-      for (let c = 0; c < res; c++) {
-        const v = lo + (hi - lo) * bin.charCodeAt(r * res + c) / 255;
-        // Discretized: pale class colours, so the data points stay readable on top.
-        row[c] = disc ? lo + (hi - lo) * (v >= cut ? 0.8 : 0.2) : v;
-      }
+      for (let c = 0; c < res; c++) row[c] = lo + (hi - lo) * bin.charCodeAt(r * res + c) / 255;
       z[r] = row;
     }
     const centres = (a, bb) => Array.from({ length: res }, (_, k) => a + (bb - a) * (k + 0.5) / res);
     return { z, xs: centres(x0, x1), ys: centres(y0, y1) };
   }
-}
 
+  /** Download the chart as a PNG: the surface canvas under Plotly's axes and points. */
+  async downloadPng(filename = "decision-boundary") {
+    if (!this.P) return;
+    const w = this.gd.clientWidth;
+    const h = this.gd.clientHeight;
+    const scale = 2;
+    const url = await this.P.toImage(this.gd, { format: "png", width: w, height: h, scale });
+    const img = new Image();
+    await new Promise((resolve, reject) => {
+      img.onload = resolve;
+      img.onerror = reject;
+      img.src = url;
+    });
+    const out = document.createElement("canvas");
+    out.width = w * scale;
+    out.height = h * scale;
+    const c = out.getContext("2d");
+    c.fillStyle = "#fff";
+    c.fillRect(0, 0, out.width, out.height);
+    const g = this.box;
+    if (g && !this.clip.hidden) {
+      const ox = g.l - this.gd.offsetLeft;
+      const oy = g.t - this.gd.offsetTop;
+      c.save();
+      c.scale(scale, scale);
+      c.beginPath();
+      c.rect(ox, oy, g.w, g.h);
+      c.clip();
+      c.imageSmoothingEnabled = true;
+      c.imageSmoothingQuality = "high";
+      c.drawImage(this.canvas, ox + g.il, oy + g.it, g.iw, g.ih);
+      c.restore();
+    }
+    c.drawImage(img, 0, 0, out.width, out.height);
+    const blob = await new Promise((resolve) => out.toBlob(resolve, "image/png"));
+    if (!blob) return;
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = filename + ".png";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }
+}

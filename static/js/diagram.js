@@ -8,7 +8,11 @@
 //
 // Stacking inside the stage (bottom → top):
 //   svg.nd-back     layer bands, hover halo, edges, animation overlays, edge hit paths
-//   div.nd-canvases one <canvas> per unit for heatmaps / weight images
+//   div.nd-canvases one <canvas> per unit for heatmaps / weight images, and one sheet
+//                   canvas the size of the stage: in fast mode (training) the units'
+//                   canvases are not displayed and the sheet shows them all (one
+//                   composited layer instead of one per unit); phase mode shows the
+//                   units' own canvases, with their transitions and pulses
 //   svg.nd-front    node outlines, δ rings, activation badges, biases, labels
 // The front svg ignores the pointer except on its nodes, so edges stay clickable.
 
@@ -25,6 +29,10 @@ const IMAGE_INPUTS = 16; // more inputs than this: draw the input as one image (
 const NAN_FILL = "#e6e6e6";
 const PENDING_FILL = "#f4f4f4";
 const ANIM_MS = 380;
+// While training fast, the values drawn (units, heatmaps, edges: hundreds of canvas
+// uploads and SVG attribute writes, then style, layout, paint and raster) are refreshed
+// at most this often (~20/s); the caption follows every frame. Phase mode draws all.
+const FAST_HEAVY_MS = 50;
 
 // ---------------------------------------------------------------------------
 // Small DOM helpers
@@ -167,6 +175,10 @@ export class NetworkDiagram {
     this.imageData = new Map();
     this.raf = 0;
     this.stats = { renders: 0, draws: 0, builds: 0, drawMs: 0 };
+    this.heavyAt = -Infinity; // when heatmaps and edges were last refreshed
+    this.heavyTimer = 0;
+    this.sheetDirty = true;   // the sheet must be drawn again from the units' canvases
+    this.units = [];          // every unit canvas (and the input image's), for the sheet
     this.reducedMotion = window.matchMedia?.("(prefers-reduced-motion: reduce)");
 
     this._frameCb = () => { this.raf = 0; this._draw(); };
@@ -205,6 +217,8 @@ export class NetworkDiagram {
   destroy() {
     if (this.raf) cancelAnimationFrame(this.raf);
     this.raf = 0;
+    clearTimeout(this.heavyTimer);
+    this.heavyTimer = 0;
     this.resizeObserver?.disconnect();
     this.root.remove();
     this.f = null;
@@ -284,10 +298,12 @@ export class NetworkDiagram {
     this.image = null; // set again by _buildImage when the input is drawn as an image
     for (const el of [this.back, this.front]) el.replaceChildren();
     this.canvasLayer.replaceChildren();
+    this.units = [];
 
     const width = Math.max(300, this.stage.clientWidth || 640);
     const lay = layoutNetwork(f.sizes, width, this.height, this._labelRoom(f));
     this.lay = lay;
+    this._buildSheet(width, this.height);
     for (const el of [this.back, this.front]) {
       el.setAttribute("width", width);
       el.setAttribute("height", this.height);
@@ -456,7 +472,48 @@ export class NetworkDiagram {
     cv.hidden = true;
     Object.assign(cv.style, { left: r1(x) + "px", top: r1(y) + "px", width: size + "px", height: size + "px" });
     cv._ctx = cv.getContext("2d");
+    cv._box = { x: r1(x), y: r1(y), size, pixelated, radius: pixelated ? 2 : 4 }; // as diagram.css draws it
+    this.units.push(cv);
     return cv;
+  }
+
+  // The sheet: one canvas over the whole stage, under the units' canvases.
+  _buildSheet(width, height) {
+    const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+    const sheet = htmlEl("canvas", "nd-sheet", this.canvasLayer);
+    sheet.setAttribute("aria-hidden", "true");
+    sheet.width = Math.round(width * dpr);
+    sheet.height = Math.round(height * dpr);
+    sheet.style.width = width + "px";
+    sheet.style.height = height + "px";
+    sheet._ctx = sheet.getContext("2d");
+    sheet._dpr = dpr;
+    this.sheet = sheet;
+    this.sheetDirty = true;
+  }
+
+  // Fast mode: copy every shown unit canvas onto the sheet (scaled, rounded corners,
+  // faded while pending), as the units' own canvases would look.
+  _drawSheet() {
+    const sheet = this.sheet;
+    if (!sheet || this.mode !== "fast" || !this.sheetDirty) return;
+    this.sheetDirty = false;
+    const ctx = sheet._ctx;
+    ctx.setTransform(sheet._dpr, 0, 0, sheet._dpr, 0, 0);
+    ctx.clearRect(0, 0, sheet.width, sheet.height);
+    for (const cv of this.units) {
+      if (cv.hidden || cv.width < 1) continue;
+      const b = cv._box;
+      ctx.save();
+      ctx.globalAlpha = cv._c_pending ? 0.3 : 1;
+      ctx.imageSmoothingEnabled = !b.pixelated;
+      ctx.beginPath();
+      if (ctx.roundRect) ctx.roundRect(b.x, b.y, b.size, b.size, b.radius);
+      else ctx.rect(b.x, b.y, b.size, b.size);
+      ctx.clip();
+      ctx.drawImage(cv, b.x, b.y, b.size, b.size);
+      ctx.restore();
+    }
   }
 
   // Many inputs (digits): the focus example drawn as one greyscale image.
@@ -483,15 +540,19 @@ export class NetworkDiagram {
     if (!f || !Array.isArray(f.sizes) || f.sizes.length < 2) return;
     const t0 = performance.now();
     this.stats.draws++;
-    if (this._key(f) !== this.builtKey) this._build(f);
+    const built = this._key(f) !== this.builtKey;
+    if (built) this._build(f);
     this._drawCaption(f);
     const diverged = f.status === "diverged";
     this._drawDiverged(f, diverged);
     // Diverged: keep the last good picture (dimmed) under the message; never draw NaN.
     if (!diverged) {
-      this._drawImages(f);
-      this._drawNodes(f);
-      this._drawEdges(f);
+      if (this._heavyDue(built)) {
+        this._drawImages(f);
+        this._drawNodes(f);
+        this._drawEdges(f);
+        this._drawSheet();
+      }
       this._drawHighlight(f);
       this._animate(f);
     }
@@ -584,6 +645,27 @@ export class NetworkDiagram {
     return img;
   }
 
+  // Phase mode (and the first draw of a new shape) draws everything. Fast mode refreshes
+  // the values at most every FAST_HEAVY_MS, and makes sure the last frame gets them too
+  // (a trailing draw, in case no other frame comes).
+  _heavyDue(built) {
+    const now = performance.now();
+    const modeChanged = this.heavyMode !== this.mode;
+    this.heavyMode = this.mode;
+    if (modeChanged) this.sheetDirty = true; // the sheet was not kept up in phase mode
+    if (built || modeChanged || this.mode !== "fast" || now - this.heavyAt >= FAST_HEAVY_MS) {
+      this.heavyAt = now;
+      return true;
+    }
+    if (!this.heavyTimer) {
+      this.heavyTimer = setTimeout(() => {
+        this.heavyTimer = 0;
+        this._schedule();
+      }, Math.max(0, FAST_HEAVY_MS - (now - this.heavyAt)) + 1);
+    }
+    return false;
+  }
+
   _drawNodes(f) {
     const L = f.sizes.length;
     const focus = f.focus || {};
@@ -610,6 +692,7 @@ export class NetworkDiagram {
         const k = !a ? -2 : isNum(v) ? scaleIndex((v - dom.centre) / dom.half) : -1; // −2: not computed yet
         const heat = weightImages ? !n.canvas.hidden
           : this._drawHeat(n.canvas, lut ? hm.layers?.[l]?.[n.i] : null, lut, hm?.res);
+        if (n.canvas._c_pending !== !a) this.sheetDirty = true;
         toggle(n.canvas, "pending", !a);
         this._paintNode(n, k, heat);
         if (n.ring) this._paintRing(n, d, deltaScale);
@@ -668,14 +751,15 @@ export class NetworkDiagram {
   // Decode one base64 uint8 heatmap into the unit's canvas through the layer's LUT.
   _drawHeat(cv, str, lut, res) {
     if (!str || !lut || !res) {
-      if (!cv.hidden) cv.hidden = true;
+      if (!cv.hidden) { cv.hidden = true; this.sheetDirty = true; }
       cv._str = null;
       return false;
     }
     if (cv._str === str && cv._lut === lut) {
-      if (cv.hidden) cv.hidden = false;
+      if (cv.hidden) { cv.hidden = false; this.sheetDirty = true; }
       return true;
     }
+    this.sheetDirty = true;
     let bin;
     try {
       bin = atob(str);
@@ -744,6 +828,7 @@ export class NetworkDiagram {
     for (let j = 0; j < im.n; j++) paint(values[j], px, j * 4);
     cv._ctx.putImageData(img, 0, 0);
     cv.hidden = false;
+    this.sheetDirty = true;
   }
 
   // One scale for all parameters (weights and biases), so equal colours mean equal values.

@@ -2,9 +2,9 @@
 // course asks (the six steps, δ, why not differentiate directly, why not numerical,
 // symmetry, vanishing gradients, digits), and the maths panel beside them.
 //
-// Frames arrive up to 60×/s. They are coalesced here: panels see at most ~10 updates
-// a second, and only the panels a person can see (selected tab, on screen) do any
-// work. Data that must not be missed while a panel is hidden (the gradient-norm
+// Frames arrive up to 60×/s. They are coalesced here: panels see at most ~4 updates
+// a second while training runs (~10 when paused or stepping), and only the panels a
+// person can see (selected tab, actually in the viewport) do any work. Data that must not be missed while a panel is hidden (the gradient-norm
 // history) is collected cheaply on every flush.
 
 import { initStepper } from "./stepper.js";
@@ -17,7 +17,8 @@ import { initFlow } from "./flow.js";
 import { initDigits } from "./digits.js";
 import { throttle } from "./util.js";
 
-const FLUSH_MS = 100;
+const FLUSH_MS = 100;          // paused / stepping
+const FLUSH_RUNNING_MS = 250;  // while training streams frames
 
 export function initPanels(ctx) {
   const root = ctx.root;
@@ -129,7 +130,7 @@ export function initPanels(ctx) {
         p?.update?.(frame);
       }
     }
-  }, { rootMargin: "100px" });
+  }, { rootMargin: "0px" }); // only what is really on screen (a margin made the first panel count at y = 894 of 800)
 
   function isShown(p) {
     return !!p && !!p.el && !p.el.hidden && visible.get(p.el) === true;
@@ -172,7 +173,9 @@ export function initPanels(ctx) {
       if (!f) return;
       // A frame is the latest state; merge in case a producer leaves unchanged keys out.
       frame = frame && f.structure === frame.structure ? Object.assign({ ...frame }, f) : f;
-      if (!timer) timer = setTimeout(flush, Math.max(0, FLUSH_MS - (performance.now() - lastFlush)));
+      if (timer) return;
+      const every = f.status === "running" ? FLUSH_RUNNING_MS : FLUSH_MS;
+      timer = setTimeout(flush, Math.max(0, every - (performance.now() - lastFlush)));
     },
     onStructure(f) {
       frame = f;

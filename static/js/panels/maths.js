@@ -8,11 +8,15 @@
 
 import { fmt, courseLayer, sub, featureLabel } from "../format.js";
 import {
-  el, setText, renderTex, loadKatex, texNum, TeX, L, gPrime, gPrimeTex, G_TEX, unitName, weightName,
+  el, setText, renderTex, texNum, TeX, L, gPrime, gPrimeTex, G_TEX, unitName, weightName,
   numSpan, isNum,
 } from "./util.js";
 
 const MAX_TERMS = 4; // sums with more terms show the first 3, "⋯" and the total
+// While training runs, a formula whose only change is its numbers is typeset again at
+// most this often (KaTeX is the panel's dearest work); the terms table below it has the
+// live numbers at every update. A new selection, phase or formula is typeset at once.
+const TEX_RUNNING_MS = 1000;
 
 const PHASE_NAME = {
   idle: "Between updates",
@@ -32,8 +36,8 @@ export function initMaths(app) {
   const weightSel = $("mx-weight");
   const editBtn = $("mx-edit");
   const pool = [];   // reusable block nodes: {root, title, tex, caption, terms}
-
-  loadKatex().catch(() => {});
+  // KaTeX (131 KB) is loaded the first time this panel is drawn, i.e. when it is on
+  // screen (renderTex loads it and typesets again once it is there), not at start-up.
 
   // --- pickers ---------------------------------------------------------------------------
   function fillUnits(f) {
@@ -417,8 +421,23 @@ export function initMaths(app) {
     table.hidden = !terms || !terms.length;
   }
 
+  // The formula without its numbers (and their colours): what only a new selection,
+  // phase or network changes.
+  const shapeOf = (b) => b.title + "|" + b.tex.replace(/\\textcolor\{[^}]*\}/g, "").replace(/-?\d+(\.\d+)?/g, "#");
+
+  function drawTex(n, b, running) {
+    if (n.tex._tex === b.tex) return;
+    const shape = shapeOf(b);
+    const now = performance.now();
+    if (running && shape === n.shape && now - n.texAt < TEX_RUNNING_MS) return; // numbers only: later
+    n.shape = shape;
+    n.texAt = now;
+    renderTex(n.tex, b.tex);
+  }
+
   function draw(f) {
     if (!f || !f.sizes) return;
+    const running = f.status === "running";
     setText(phaseEl, phaseText(f));
     setText(exampleEl, `#${f.focus?.index ?? "–"}`);
     syncPickers(f);
@@ -428,7 +447,7 @@ export function initMaths(app) {
       setText(n.title, b.title);
       if (b.tex) {
         n.tex.hidden = false;
-        renderTex(n.tex, b.tex);
+        drawTex(n, b, running);
       } else {
         n.tex.hidden = true;
       }
@@ -450,8 +469,9 @@ export function initMaths(app) {
       weightSel._key = null;
     },
     select() {
+      // Off screen it is drawn when it comes into view (and typesetting would load KaTeX).
       const f = app.frame();
-      if (f) draw(f);
+      if (f && app.isShown("maths")) draw(f);
     },
   };
 }

@@ -139,7 +139,9 @@ export function loadKatex(base = "/static/vendor/katex/") {
 
 /**
  * Render TeX into node (display style); skipped when the source did not change.
- * Until KaTeX is there the source is shown as plain text, then re-rendered.
+ * The first call loads KaTeX (panels call this only when they are on screen, so KaTeX
+ * is never fetched for a page nobody scrolls down); meanwhile the label (or "…") is
+ * shown, then the node is typeset. If KaTeX cannot be loaded the source stays as text.
  */
 export function renderTex(node, source, { display = true, label = null } = {}) {
   const K = foundKatex();
@@ -147,9 +149,9 @@ export function renderTex(node, source, { display = true, label = null } = {}) {
   node._tex = source;
   node._texReady = !!K;
   if (!K) {
-    node.textContent = label || source;
+    node.textContent = label || "…";
     loadKatex().then(() => { if (node._tex === source) { node._texReady = null; renderTex(node, source, { display, label }); } },
-      () => {});
+      () => { if (node._tex === source) node.textContent = label || source; });
     return;
   }
   try {
