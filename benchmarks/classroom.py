@@ -16,57 +16,33 @@ limit; the server is killed at the end.
 import argparse
 import http.client
 import json
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .stream import HOST, call, server
+
 FPS_TARGET, GAP_TARGET = 20.0, 0.200
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(kind: str, port: int) -> subprocess.Popen:
-    env = {"PATH": "/usr/bin:/bin", "BPL_MAX_SESSIONS": "1000", "BPL_THREADS": "256",
-           "BPL_BIND": f"127.0.0.1:{port}"}
-    if kind == "gunicorn":
-        cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"]
-    else:
-        cmd = [sys.executable, "-m", "app", "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the server did not start")
-
-
 def rss_mb(pid: int) -> float:
+    """Resident memory of the server and its children (gunicorn's worker), in MB."""
     with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return kb / 1024 + sum(rss_mb(int(child)) for child in f.read().split())
 
 
 def post(port: int, path: str, body: dict | None = None) -> dict:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body or {}).encode(),
-                                 method="POST", headers={"Content-Type": "application/json"})
-    return json.loads(urllib.request.urlopen(req, timeout=30).read())
+    status, reply = call(port, "POST", path, body or {}, timeout=30)
+    if status >= 400:
+        raise SystemExit(f"POST {path}: {status} {reply}")
+    return reply
 
 
 def read_stream(port: int, sid: str, seconds: float, out: dict) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
     conn.request("GET", f"/api/sessions/{sid}/events")
     response = conn.getresponse()
     times, steps = [], []
@@ -83,9 +59,8 @@ def read_stream(port: int, sid: str, seconds: float, out: dict) -> None:
 
 
 def run(n: int, seconds: float, kind: str) -> dict:
-    port = free_port()
-    server = start(kind, port)
-    try:
+    with server(kind=kind, env={"BPL_MAX_SESSIONS": "1000", "BPL_MAX_TOTAL_STREAMS": "1000",
+                                "BPL_THREADS": "256"}) as (port, process):
         ids = [post(port, "/api/sessions", {"seed": i, "speed": "max"})["id"] for i in range(n)]
         results: dict = {}
         readers = [threading.Thread(target=read_stream, args=(port, sid, seconds, results)) for sid in ids]
@@ -96,13 +71,10 @@ def run(n: int, seconds: float, kind: str) -> dict:
         memory = []
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            memory.append(rss_mb(server.pid))
+            memory.append(rss_mb(process.pid))
             time.sleep(1.0)
         for t in readers:
             t.join(timeout=seconds + 30)
-    finally:
-        server.kill()
-        server.wait()
     fps, gaps, rates = [], [], []
     for times, steps in results.values():
         settled = [t for t in times if t > times[0] + 1.0] if times else []

@@ -94,12 +94,18 @@ def call(port: int, method: str, path: str, body: dict | None = None,
 
 
 @contextmanager
-def server(startup_seconds: float = 30.0):
-    """`python -m app` on a free port; yields (port, process); always stopped at the end."""
+def server(startup_seconds: float = 30.0, kind: str = "dev", env: dict | None = None):
+    """The app on a free port of 127.0.0.1 — `python -m app` (kind "dev") or gunicorn with
+    gunicorn.conf.py (kind "gunicorn") — with `env` added to the environment; yields
+    (port, process); always stopped at the end."""
     port = free_port()
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT,
-                               stdout=log, stderr=subprocess.STDOUT)
+    if kind == "gunicorn":
+        command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"]
+    else:
+        command = [sys.executable, "-m", "app", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "BPL_BIND": f"{HOST}:{port}", **(env or {})})
     try:
         deadline = time.monotonic() + startup_seconds
         while True:
