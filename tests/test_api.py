@@ -230,3 +230,13 @@ def test_security_headers(client):
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_loss_follows_a_weight_edit_and_a_live_setting_without_a_step(client):
+    sid = create(client, seed=1, layers=[3])["id"]
+    before = client.get(f"/api/sessions/{sid}").get_json()["loss"]["train"]
+    client.post(f"/api/sessions/{sid}/weight", json={"layer": 1, "to": 0, "from": 0, "value": 5.0})
+    edited = client.get(f"/api/sessions/{sid}").get_json()["loss"]["train"]
+    assert edited != before
+    body = client.patch(f"/api/sessions/{sid}", json={"regularization": "l2", "lambda": 10}).get_json()
+    assert body["step"] == 0 and body["loss"]["train"] > edited

@@ -109,6 +109,7 @@ class Session:
         self._batches = iter(())
         self.step_count = 0
         self.examples_seen = 0
+        self._last_stats: tuple | None = None   # (step, losses) cache
         self.pending: dict | None = None     # the batch being walked phase by phase / example by example
         self.last: dict | None = None        # grads and change of the last update
         self.history = History()
@@ -349,20 +350,22 @@ class Session:
         return result
 
     def _record(self, force: bool = False) -> None:
+        """A point on the loss curve and a timeline snapshot: after every command, and
+        while playing at the history's own pace (not at every frame a reader asks for)."""
         if not force and not self.history.due():
             return
-        stats = self.losses()
+        stats = self.stats()
         self.history.add(self.step_count, stats)
         self.history.snapshot(self.step_count, self.examples_seen, self.network.weights, self.network.biases)
-        self._last_stats = (self.step_count, stats)
-        if stats["loss"]["train"] is None and self.status != "diverged":
-            self._diverge("the loss became NaN or infinite")
 
     def stats(self) -> dict:
-        if self._viewing:            # a moment of the past: compute, never record
+        """Losses and accuracies of the current state, computed once per state."""
+        if self._viewing:            # a moment of the past: compute, never cache
             return self.losses()
-        if self._last_stats[0] != self.step_count:
-            self._record(force=True)
+        if self._last_stats is None or self._last_stats[0] != self.step_count:
+            self._last_stats = (self.step_count, self.losses())
+            if self._last_stats[1]["loss"]["train"] is None and self.status != "diverged":
+                self._diverge("the loss became NaN or infinite")
         return self._last_stats[1]
 
     # -- running ---------------------------------------------------------------------
@@ -595,6 +598,7 @@ class Session:
 
     def _bump(self) -> None:
         self.seq += 1
+        self._last_stats = None   # weights, settings or step may have changed: losses are stale
         self._notify()
 
     def _notify(self) -> None:
