@@ -53,10 +53,15 @@ function ensureCharts() {
 }
 
 async function reloadData() {
-  const [data, history] = await Promise.all([
-    api("/data").then((r) => r.json()),
-    api("/history").then((r) => r.json()),
-  ]);
+  let data, history;
+  try {
+    const replies = await Promise.all([api("/data"), api("/history")]);
+    if (!replies.every((r) => r.ok)) throw new Error("session gone");
+    [data, history] = await Promise.all(replies.map((r) => r.json()));
+  } catch {
+    drawnKey = null;   // the server is away: the next frame (after reconnecting) tries again
+    return;
+  }
   boundaryChart.setData(data);
   lossChart.reset(history);
   if (latest) boundaryChart.update(latest);
