@@ -69,6 +69,7 @@ async function reloadData() {
 
 function onFrame(frame) {
   latest = frame;
+  document.dispatchEvent(new CustomEvent("bpl:frame", { detail: frame }));
   timeline.follow(frame);
   if (timeline.viewing) return;   // showing a moment of the past
   draw(frame);
@@ -128,7 +129,14 @@ function onConnection(state) {
 function onLost(newId) {
   sessionInput.value = newId;
   drawnKey = null;
+  announceSession();
 }
+
+// Other modules follow the session through these events rather than importing main.js.
+function announceSession() {
+  document.dispatchEvent(new CustomEvent("bpl:session", { detail: { id: sessionId() } }));
+}
+document.addEventListener("bpl:marks", (e) => diagram.setMarks?.(e.detail));
 
 const panels = initPanels({
   root: $("panels"), api, diagram, editWeight,
@@ -150,6 +158,7 @@ const first = document.getElementById("first-frame");
 if (first) onFrame(JSON.parse(first.textContent));
 
 const stream = new SessionStream(sessionId(), { onFrame, onStatus, onConnection, onLost });
+announceSession();
 stream.open();
 
 // After a divergence: one click to a tenth of the learning rate, from the initial weights.
