@@ -204,7 +204,7 @@ $("weight-form").addEventListener("submit", async (e) => {
   const edge = JSON.parse(dialog.dataset.edge);
   const r = await api("/weight", {
     method: "POST",
-    body: JSON.stringify({ ...edge, value: Number($("weight-value").value) }),
+    body: JSON.stringify({ ...edge, value: $("weight-value").value.trim() === "" ? null : Number($("weight-value").value) }),
   });
   if (r.ok) return dialog.close();
   $("weight-error").textContent = (await r.json()).error.message;

@@ -189,11 +189,11 @@ export function initPanels(ctx) {
     },
     selectEdge(l, i, j, w) {
       app.select({ kind: "edge", l, i, j }, "diagram");
-      // The footer promises "click an edge to edit its weight": when the maths panel
-      // (with its own "Edit this weight…" button) is off screen, keep that promise.
+      // The footer promises "click an edge to edit its weight": unless the whole maths panel
+      // (with its own "Edit this weight…" button) is in view, open the editor. (Its top
+      // peeking in at 1440×900 and 1920×1080 used to swallow the click.)
       const r = $("pn-maths").getBoundingClientRect();
-      const onScreen = r.bottom > 40 && r.top < window.innerHeight - 40 && r.height > 0;
-      if (!onScreen) ctx.editWeight(l, i, j, w);
+      if (!(r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight)) ctx.editWeight(l, i, j, w);
     },
   };
 }
