@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from app.data import apply_features, make_dataset
-from app.engine import one_hot_targets
+from app.engine import Network, make_optimizer, one_hot_targets
+from app.engine.training import train_epoch
 
 try:  # scikit-learn's dependency, so present wherever requirements-dev.txt is installed
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -146,6 +147,24 @@ def training_points(name: str, points: int = 500, seed: int = 0) -> tuple[np.nda
     """The training half of a 2-D set, as a default session sees it (train_ratio 0.5)."""
     d = make_dataset(name, points=points, seed=seed)
     return apply_features(d.X_train, ["x1", "x2"]), one_hot_targets(d.y_train, 1)
+
+
+def playground_epochs(sizes: list[int], dataset: str, batch_size: int, repeats: int,
+                      seconds: float, seed: int = 0) -> float:
+    """Bare engine epochs/s (`train_epoch`, no session, no server) of a TF Playground network:
+    tanh hidden units, sigmoid output, cross-entropy, SGD lr 0.03, 250 training points.
+    On the default network (2-4-2-1, batch 10, circle) it is the machine's calibration."""
+    X, Y = training_points(dataset, points=500, seed=seed)
+    net = Network(sizes, activation="tanh", output="sigmoid", loss="cross_entropy",
+                  init_epsilon="auto", seed=seed)
+    optimizer = make_optimizer("sgd", 0.03)
+    rng = np.random.default_rng(seed + 1)
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            train_epoch(net, X, Y, optimizer, batch_size, rng)
+
+    return median(repeated_rates(run, repeats, seconds).wall)
 
 
 # -- output ----------------------------------------------------------------------------------

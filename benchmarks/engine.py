@@ -33,7 +33,7 @@ import time
 import numpy as np
 
 from app.engine import Network, gradient_check, make_optimizer, minibatches, numerical_gradients
-from app.engine.training import train_epoch, train_step
+from app.engine.training import train_step
 
 from .common import (
     all_points,
@@ -44,10 +44,10 @@ from .common import (
     machine_description,
     median,
     paired_rates,
+    playground_epochs,
     print_table,
     ratio_summary,
     repeated_rates,
-    training_points,
     write_json,
 )
 
@@ -180,21 +180,6 @@ def gradient_times(name: str, net: Network, X: np.ndarray, Y: np.ndarray, repeat
     return {"network": name, "rows": len(X), "parameters": total, "backprop_s": backprop,
             "numerical_s": numerical, "ratio": numerical / backprop, "numerical_timed_on": how,
             "relative_difference": difference}
-
-
-def playground_epochs(sizes: list[int], dataset: str, batch_size: int, repeats: int,
-                      seconds: float) -> float:
-    X, Y = training_points(dataset, points=500, seed=SEED)
-    net = Network(sizes, activation="tanh", output="sigmoid", loss="cross_entropy",
-                  init_epsilon="auto", seed=SEED)
-    optimizer = make_optimizer("sgd", 0.03)
-    rng = np.random.default_rng(SEED + 1)
-
-    def run(n: int) -> None:
-        for _ in range(n):
-            train_epoch(net, X, Y, optimizer, batch_size, rng)
-
-    return median(repeated_rates(run, repeats, seconds).wall)
 
 
 def main() -> None:
