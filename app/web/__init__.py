@@ -3,7 +3,7 @@ Thin by design: it validates input and calls the session; it never does maths.""
 
 from flask import Flask
 
-from . import api, assets, compare, pages, security, stream
+from . import api, assets, compare, exercise, pages, security, stream
 
 
 def register(app: Flask) -> None:
@@ -13,3 +13,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(compare.bp)
+    app.register_blueprint(exercise.bp)
