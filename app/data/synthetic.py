@@ -21,12 +21,14 @@ import numpy as np
 from app.data import (
     DATASETS,
     REGRESSION_DATASETS,
+    TABULAR_DATASETS,
     Dataset,
     DatasetError,
     check_split_args,
     shuffle_split,
 )
 from app.data.digits import make_digits
+from app.data.tabular import make_tabular
 
 HALF_WIDTH = 6.0
 EXTENT = (-HALF_WIDTH, HALF_WIDTH, -HALF_WIDTH, HALF_WIDTH)
@@ -146,11 +148,14 @@ def make_dataset(
     noise: float = 0.0,
     train_ratio: float = 0.5,
     seed: int = 0,
+    standardize: bool = True,
 ) -> Dataset:
     """Build the named data set, reproducibly from `seed`.
 
     For the 2-D sets, `points` is the total number of points and `noise` a percentage
-    0..50; both are ignored for "digits", which always has its 1797 images.
+    0..50; both are ignored for "digits", which always has its 1797 images, and for the
+    real tables (iris, wine, breast_cancer), whose inputs are standardised with the
+    training rows' statistics unless `standardize` is False.
     """
     if name not in DATASETS:
         raise DatasetError(
@@ -159,6 +164,8 @@ def make_dataset(
     check_split_args(train_ratio, seed)
     if name == "digits":
         return make_digits(train_ratio, seed)
+    if name in TABULAR_DATASETS:
+        return make_tabular(name, train_ratio, seed, standardize)
     if isinstance(points, bool) or not isinstance(points, Integral) or points < 2:
         raise DatasetError(
             f"points must be a whole number of at least 2, got {points!r}."
