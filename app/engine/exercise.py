@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .gradcheck import relative_difference
 from .losses import output_delta
 from .network import Network
 
@@ -216,8 +215,12 @@ def read_gradients(net: Network, weights: Sequence, biases: Sequence | None) -> 
 
 
 # -- the check --------------------------------------------------------------------------
-def _scalar_difference(yours: float, ours: float) -> float:
-    return relative_difference(np.array([yours]), np.array([ours]))
+def relative_difference(yours, ours) -> float:
+    """‖y − o‖ / (‖y‖ + ‖o‖): the course's ‖n − b‖/‖n + b‖ to within 2·itself when small,
+    but bounded (1, not 0/0) for a gradient that is exactly ours negated."""
+    yours, ours = np.asarray(yours, dtype=np.float64), np.asarray(ours, dtype=np.float64)
+    scale = np.linalg.norm(yours) + np.linalg.norm(ours)
+    return float(np.linalg.norm(yours - ours) / scale) if scale else 0.0
 
 
 @dataclass
@@ -246,11 +249,11 @@ def check(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 0.0, l1: float
     cost_report = None
     if cost is not None:
         ours = net.cost(X, Y, l2=l2, l1=l1)
-        diff = _scalar_difference(cost, ours)
+        diff = relative_difference(cost, ours)
         cost_report = {"yours": cost, "ours": ours, "relative_difference": diff, "ok": diff < TOLERANCE}
         if not cost_report["ok"]:
             codes = [c for c in MISTAKES if any(
-                _scalar_difference(cost, v) < TOLERANCE < _scalar_difference(v, ours)
+                relative_difference(cost, v) < TOLERANCE < relative_difference(v, ours)
                 for v in mistaken_costs(net, X, Y, c, l2, l1))]
             for c in codes:
                 findings.setdefault(c, set())
@@ -287,4 +290,5 @@ def check(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 0.0, l1: float
 
 __all__ = ["MISTAKES", "TOLERANCE", "Check", "ExerciseError", "Gradients", "backprop", "check",
            "from_theta", "mistaken_costs", "mistaken_gradients", "problem_batch", "read_gradients",
+           "relative_difference",
            "theta_with_bias_delta", "to_theta"]
