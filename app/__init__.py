@@ -13,13 +13,14 @@ from pathlib import Path
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from flask import Flask  # noqa: E402  (after the thread settings above)
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """The application factory: settings from BPL_* environment variables, then `config`."""
+def create_app(config: dict | None = None):
+    """The application factory: settings from BPL_* environment variables, then `config`.
+    Flask is imported here, not at the top, so `import app.engine` needs no web stack."""
+    from flask import Flask
+
     from app.training import Limits, SessionStore
     from app.web import register
 
@@ -33,6 +34,6 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(config or {})
     app.config["MAX_CONTENT_LENGTH"] = app.config["LIMITS"].max_upload_bytes
-    app.extensions["sessions"] = SessionStore(app.config["LIMITS"])
+    app.extensions["sessions"] = SessionStore.for_app(app)   # BPL_STORE: durable sessions
     register(app)
     return app

@@ -7,7 +7,16 @@
 """
 
 from .activations import HIDDEN, OUTPUT
-from .gradcheck import GradientCheck, gradient_check, numerical_gradients, relative_difference
+from .gradcheck import (
+                        THRESHOLD,
+                        GradientCheck,
+                        Probe,
+                        cost_sweep,
+                        gradient_check,
+                        numerical_gradients,
+                        probe_delta,
+                        relative_difference,
+)
 from .initializers import INITS
 from .losses import LOSSES
 from .network import MAX_HIDDEN_LAYERS, Network, Trace
@@ -19,7 +28,7 @@ OUTPUTS = tuple(OUTPUT)
 
 __all__ = [
     "ACTIVATIONS", "INITS", "LOSSES", "MAX_HIDDEN_LAYERS", "OPTIMIZERS", "OUTPUTS",
-    "GradientCheck", "Network", "Trace", "accuracy", "gradient_check", "make_optimizer",
-    "minibatches", "numerical_gradients", "one_hot_targets", "relative_difference",
-    "train_epoch",
+    "THRESHOLD", "GradientCheck", "Network", "Probe", "Trace", "accuracy", "cost_sweep",
+    "gradient_check", "make_optimizer", "minibatches", "numerical_gradients", "one_hot_targets",
+    "probe_delta", "relative_difference", "train_epoch",
 ]

@@ -26,22 +26,36 @@ def numerical_gradients(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 
 
 def _central_differences(net: Network, X: np.ndarray, Y: np.ndarray, l2: float, l1: float,
                          eps: float, mask: list | None) -> list[np.ndarray]:
-    """Numerical gradient of every parameter (or only where mask is True; NaN elsewhere)."""
+    """Numerical gradient of every parameter (or only where mask is True; NaN elsewhere).
+
+    Each parameter is nudged through its own index, never through a reshaped copy, so
+    any array the user assigned works: a slice such as the course's Θ[:, 1:], a
+    transposed or Fortran-ordered array. A read-only array is nudged in a copy."""
     grads = []
     for k, p in enumerate(_params(net)):
+        if not p.flags.writeable:
+            p = _replace_param(net, k, p.copy())
         g = np.full(p.shape, np.nan) if mask is not None else np.zeros(p.shape)
-        flat, gflat = p.reshape(-1), g.reshape(-1)
-        indices = np.flatnonzero(mask[k]) if mask is not None else range(flat.size)
-        for i in indices:
-            old = flat[i]
-            flat[i] = old + eps
+        chosen = zip(*np.nonzero(mask[k])) if mask is not None else np.ndindex(p.shape)
+        for i in chosen:
+            old = p[i]
+            p[i] = old + eps
             plus = net.cost(X, Y, l2, l1)
-            flat[i] = old - eps
+            p[i] = old - eps
             minus = net.cost(X, Y, l2, l1)
-            flat[i] = old
-            gflat[i] = (plus - minus) / (2 * eps)
+            p[i] = old
+            g[i] = (plus - minus) / (2 * eps)
         grads.append(g)
     return grads
+
+
+def _replace_param(net: Network, k: int, array: np.ndarray) -> np.ndarray:
+    n = len(net.weights)
+    if k < n:
+        net.weights[k] = array
+    else:
+        net.biases[k - n] = array
+    return array
 
 
 def relative_difference(numerical: np.ndarray, backprop: np.ndarray) -> float:
@@ -64,6 +78,10 @@ class GradientCheck:
     forward_passes: dict      # {"backprop": 1 forward + 1 backward ≈ 2, "numerical": 2·checked}
     parameters: int           # total parameters in the network
     checked: int              # parameters checked numerically (all, unless capped)
+
+
+# The course's expectation for backprop vs central differences (ε = 1e-4).
+THRESHOLD = 1e-9
 
 
 def gradient_check(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 0.0,
@@ -99,3 +117,63 @@ def gradient_check(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 0.0,
         forward_passes={"backprop": 2, "numerical": 2 * int(checked.sum())},
         parameters=total, checked=int(checked.sum()),
     )
+
+
+@dataclass
+class Probe:
+    """δ of one unit next to the slope of J when its z is nudged: δ = ∂J/∂z."""
+
+    numerical: float          # (J(z+h) − J(z−h)) / 2h on the batch, z of every example nudged
+    delta: float              # the batch's mean δ of that unit (what the batch J's slope is)
+    cost_plus: float
+    cost_minus: float
+    focus_numerical: float    # the same for the focus example alone: its own cost's slope
+    focus_delta: float        # its own δ
+    m: int
+
+
+def probe_delta(net: Network, X: np.ndarray, Y: np.ndarray, layer: int, unit: int, h: float,
+                focus: int = 0, l2: float = 0.0, l1: float = 0.0,
+                reg_m: int | None = None) -> Probe:
+    """Nudge z⁽ˡᵃʸᵉʳ⁾ of `unit` by ±h and watch J: on the batch (X, Y) — whose slope is the
+    batch's mean δ — and on the focus example (row `focus`) alone, whose slope is its δ."""
+    t = net.trace(X, Y, l2, l1, reg_m)
+
+    def slope(rows: slice) -> tuple[float, float, float]:
+        plus, minus = t.z[layer][rows].copy(), t.z[layer][rows].copy()
+        plus[:, unit] += h
+        minus[:, unit] -= h
+        j_plus = net.cost_from_z(layer, plus, Y[rows], l2, l1, reg_m)
+        j_minus = net.cost_from_z(layer, minus, Y[rows], l2, l1, reg_m)
+        return (j_plus - j_minus) / (2 * h), j_plus, j_minus
+
+    numerical, j_plus, j_minus = slope(slice(None))
+    focus_numerical = slope(slice(focus, focus + 1))[0]
+    return Probe(numerical=numerical, delta=float(t.delta[layer][:, unit].mean()),
+                 cost_plus=j_plus, cost_minus=j_minus, focus_numerical=focus_numerical,
+                 focus_delta=float(t.delta[layer][focus, unit]), m=len(X))
+
+
+def cost_sweep(sizes: list[int], X: np.ndarray, Y: np.ndarray, activation: str, output: str,
+               loss: str, seed: int = 0, widths: tuple[int, ...] = (1, 2, 4, 8, 16),
+               sample: int = 60) -> list[dict]:
+    """How both methods' cost grows with the network: the same depth, every hidden layer
+    set to each width. Backprop is timed (repeated to ~10 ms); the numerical gradient is
+    timed on a sample of parameters and scaled to all of them ("sampled" says so)."""
+    rows = []
+    for width in widths:
+        hidden = [width] * (len(sizes) - 2)
+        net = Network([sizes[0], *hidden, sizes[-1]], activation=activation, output=output,
+                      loss=loss, seed=seed)
+        checked = min(net.n_params, sample)
+        check = gradient_check(net, X, Y, max_params=checked)
+        repeats = max(1, int(0.01 / max(check.backprop_seconds, 1e-6)))
+        start = time.perf_counter()
+        for _ in range(repeats):
+            net.gradients(X, Y)
+        backprop = (time.perf_counter() - start) / repeats
+        rows.append({"width": width, "parameters": net.n_params, "backprop_seconds": backprop,
+                     "numerical_seconds": check.numerical_seconds * net.n_params / checked,
+                     "forward_passes": {"backprop": 2, "numerical": 2 * net.n_params},
+                     "sampled": checked < net.n_params})
+    return rows

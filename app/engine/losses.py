@@ -20,17 +20,31 @@ def _softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, x)
 
 
-def cost(output: str, loss: str, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
-    """J(h, y) averaged over examples; uses z so that log h never sees h = 0."""
-    m = y.shape[0]
+def example_costs(output: str, loss: str, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each example's cost, summed over output units, shape (m,); uses z so that
+    log h never sees h = 0."""
     if loss == "mse":
-        return float(0.5 * np.sum((a - y) ** 2) / m)
+        return 0.5 * np.sum((a - y) ** 2, axis=1)
     if output == "sigmoid":
         # −y·log σ(z) − (1−y)·log(1−σ(z)) = y·softplus(−z) + (1−y)·softplus(z)
-        return float(np.sum(y * _softplus(-z) + (1.0 - y) * _softplus(z)) / m)
+        return np.sum(y * _softplus(-z) + (1.0 - y) * _softplus(z), axis=1)
     # softmax: −Σ y·log softmax(z), with log softmax = z − logsumexp(z)
     log_h = z - np.logaddexp.reduce(z, axis=1, keepdims=True)
-    return float(-np.sum(y * log_h) / m)
+    return -np.sum(y * log_h, axis=1)
+
+
+def cost(output: str, loss: str, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+    """J(h, y): the examples' costs averaged over the m examples."""
+    return float(np.sum(example_costs(output, loss, z, a, y)) / y.shape[0])
+
+
+def output_g_prime(output: str, z: np.ndarray, a: np.ndarray) -> np.ndarray | None:
+    """g′(z⁽ᴸ⁾) of an elementwise output function; None for softmax (not elementwise)."""
+    if output == "sigmoid":
+        return a * (1.0 - a)
+    if output == "linear":
+        return np.ones_like(z)
+    return None
 
 
 def output_delta(output: str, loss: str, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -44,4 +58,4 @@ def output_delta(output: str, loss: str, z: np.ndarray, a: np.ndarray, y: np.nda
     return a * (dJ_da - np.sum(dJ_da * a, axis=1, keepdims=True))
 
 
-__all__ = ["LOSSES", "cost", "output_delta", "sigmoid"]
+__all__ = ["LOSSES", "cost", "example_costs", "output_delta", "output_g_prime", "sigmoid"]

@@ -10,8 +10,14 @@ Notation (Andrew Ng, Machine Learning, week 5), with layers counted from 0 here:
   D[l] = Δ[l]/m + (λ/m) W[l]                ∂J/∂W[l]; biases are not regularised
 
 Rows of every array are examples, so a whole batch goes through each line at once.
+
+Mini-batches: J is the cost of the whole training set, J = (1/M)Σ cost + λ/(2M)ΣW².
+A batch of m examples estimates its gradient as Δ/m + (λ/M)·W, so the penalty's M
+(`reg_m`) is the training-set size while Δ is averaged over the batch. With the full
+batch (the course's gradient descent) M = m and this is exactly D above.
 """
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +25,7 @@ import numpy as np
 
 from .activations import HIDDEN, OUTPUT
 from .initializers import INITS, init_layer
-from .losses import LOSSES, cost, output_delta
+from .losses import LOSSES, cost, example_costs, output_delta
 
 MAX_HIDDEN_LAYERS = 6
 
@@ -124,14 +130,20 @@ class Network:
             total += l1 / m * sum(float(np.sum(np.abs(W))) for W in self.weights)
         return total
 
-    def cost(self, X: np.ndarray, Y: np.ndarray, l2: float = 0.0, l1: float = 0.0) -> float:
-        """J(W) on the batch (X, Y), averaged over its m rows."""
+    def cost(self, X: np.ndarray, Y: np.ndarray, l2: float = 0.0, l1: float = 0.0,
+             reg_m: int | None = None) -> float:
+        """J(W) on the batch (X, Y), averaged over its m rows; the penalty divides by
+        reg_m (the training-set size) when given, else by m."""
         self._check_xy(X, Y)
         t = self.forward(X)
-        return cost(self.output, self.loss, t.z[-1], t.a[-1], Y) + self.penalty(len(X), l2, l1)
+        return cost(self.output, self.loss, t.z[-1], t.a[-1], Y) + self.penalty(reg_m or len(X), l2, l1)
+
+    def example_costs(self, t: Trace, Y: np.ndarray) -> np.ndarray:
+        """Each example's own cost (unregularised), shape (m,): J is their mean + penalty."""
+        return example_costs(self.output, self.loss, t.z[-1], t.a[-1], Y)
 
     def cost_from_z(self, layer: int, z: np.ndarray, Y: np.ndarray,
-                    l2: float = 0.0, l1: float = 0.0) -> float:
+                    l2: float = 0.0, l1: float = 0.0, reg_m: int | None = None) -> float:
         """J when layer `layer`'s weighted input is forced to z: the rest of the forward pass.
 
         Nudging z and watching J move is what δ measures: δ = ∂J/∂z.
@@ -143,12 +155,14 @@ class Network:
         for l in range(layer, last + 1):
             z = a @ self.weights[l].T + self.biases[l]
             a = self.g_out(z) if l == last else self.g(z)
-        return cost(self.output, self.loss, z, a, Y) + self.penalty(len(Y), l2, l1)
+        return cost(self.output, self.loss, z, a, Y) + self.penalty(reg_m or len(Y), l2, l1)
 
     # -- step 4: backpropagation --------------------------------------------------
-    def backward(self, t: Trace, Y: np.ndarray, l2: float = 0.0, l1: float = 0.0) -> Trace:
+    def backward(self, t: Trace, Y: np.ndarray, l2: float = 0.0, l1: float = 0.0,
+                 reg_m: int | None = None) -> Trace:
         """Fill t.delta (δ per layer) and t.grad_W / t.grad_b (D) from a forward trace."""
         m = Y.shape[0]
+        M = reg_m or m                                  # the penalty's m (see the top)
         L = len(self.sizes) - 1
         delta: list = [None] * (L + 1)
         delta[L] = output_delta(self.output, self.loss, t.z[L], t.a[L], Y)
@@ -158,26 +172,34 @@ class Network:
         for l, W in enumerate(self.weights):
             D = delta[l + 1].T @ t.a[l] / m            # Δ/m
             if l2:
-                D += (l2 / m) * W
+                D += (l2 / M) * W
             if l1:
-                D += (l1 / m) * np.sign(W)
+                D += (l1 / M) * np.sign(W)
             grad_W.append(D)
             grad_b.append(delta[l + 1].sum(axis=0) / m)
         t.delta, t.grad_W, t.grad_b = delta, grad_W, grad_b
         return t
 
-    def trace(self, X: np.ndarray, Y: np.ndarray, l2: float = 0.0, l1: float = 0.0) -> Trace:
+    def trace(self, X: np.ndarray, Y: np.ndarray, l2: float = 0.0, l1: float = 0.0,
+              reg_m: int | None = None) -> Trace:
         """Forward then backward on (X, Y): every z, a, δ and D."""
         self._check_xy(X, Y)
-        return self.backward(self.forward(X), Y, l2, l1)
+        return self.backward(self.forward(X), Y, l2, l1, reg_m)
 
     def gradients(self, X: np.ndarray, Y: np.ndarray, l2: float = 0.0,
-                  l1: float = 0.0) -> tuple[list, list]:
+                  l1: float = 0.0, reg_m: int | None = None) -> tuple[list, list]:
         """(∂J/∂W, ∂J/∂b) by backpropagation, shaped like weights and biases."""
-        t = self.trace(X, Y, l2, l1)
+        t = self.trace(X, Y, l2, l1, reg_m)
         return t.grad_W, t.grad_b
 
     # -- helpers --------------------------------------------------------------------
+    def with_params(self, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> "Network":
+        """The same network (functions, sizes) with other parameters; self is unchanged.
+        The arrays are used as they are, not copied (read-only ones are fine)."""
+        other = copy.copy(self)
+        other.weights, other.biases = list(weights), list(biases)
+        return other
+
     def copy_params(self) -> tuple[list, list]:
         return [W.copy() for W in self.weights], [b.copy() for b in self.biases]
 

@@ -21,6 +21,13 @@ class Optimizer:
     def direction(self, i: int, grad: np.ndarray) -> np.ndarray:
         return grad
 
+    def state(self) -> dict[str, np.ndarray]:
+        """What the optimizer remembers between updates, as named arrays (copies)."""
+        return {}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        """Continue from a `state()` (a fork, a restored session)."""
+
     def step(self, params: list, grads: list) -> list:
         changes = []
         for i, (p, g) in enumerate(zip(params, grads)):
@@ -44,6 +51,12 @@ class Momentum(Optimizer):
         self.velocity[i] = v
         return v
 
+    def state(self) -> dict[str, np.ndarray]:
+        return {f"v{i}": v.copy() for i, v in self.velocity.items()}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        self.velocity = {int(k[1:]): np.array(v) for k, v in state.items()}
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba): per-parameter steps from running moments of D."""
@@ -63,6 +76,17 @@ class Adam(Optimizer):
         m_hat = m / (1 - self.beta1 ** t)
         v_hat = v / (1 - self.beta2 ** t)
         return m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def state(self) -> dict[str, np.ndarray]:
+        out = {}
+        for i, (m, v, t) in self.moments.items():
+            out[f"m{i}"], out[f"v{i}"], out[f"t{i}"] = m.copy(), v.copy(), np.array(t)
+        return out
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        ids = {int(k[1:]) for k in state}
+        self.moments = {i: (np.array(state[f"m{i}"]), np.array(state[f"v{i}"]), int(state[f"t{i}"]))
+                        for i in ids}
 
 
 def make_optimizer(name: str, learning_rate: float) -> Optimizer:

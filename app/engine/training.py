@@ -27,12 +27,20 @@ def accuracy(net: Network, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predicted == y))
 
 
+def apply_gradients(net: Network, optimizer: Optimizer, grad_W: list, grad_b: list) -> tuple[list, list]:
+    """Step 6 on the network's own arrays: W ← W − α·D (or the optimizer's direction).
+    Returns the changes (ΔW, Δb) it made."""
+    changes = optimizer.step([*net.weights, *net.biases], [*grad_W, *grad_b])
+    n = len(net.weights)
+    return changes[:n], changes[n:]
+
+
 def train_step(net: Network, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer,
-               l2: float = 0.0, l1: float = 0.0):
+               l2: float = 0.0, l1: float = 0.0, reg_m: int | None = None):
     """One update from one batch: backprop (steps 2–4) then gradient descent (step 6)."""
-    t = net.trace(X, Y, l2, l1)
-    changes = optimizer.step([*net.weights, *net.biases], [*t.grad_W, *t.grad_b])
-    return t, changes
+    t = net.trace(X, Y, l2, l1, reg_m)
+    changes = apply_gradients(net, optimizer, t.grad_W, t.grad_b)
+    return t, [*changes[0], *changes[1]]
 
 
 def train_epoch(net: Network, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer,
@@ -41,6 +49,6 @@ def train_epoch(net: Network, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer
     """One pass over the training set in shuffled mini-batches; returns the updates made."""
     steps = 0
     for idx in minibatches(len(X), batch_size, rng):
-        train_step(net, X[idx], Y[idx], optimizer, l2, l1)
+        train_step(net, X[idx], Y[idx], optimizer, l2, l1, reg_m=len(X))
         steps += 1
     return steps

@@ -17,7 +17,7 @@ from app.data import DATASETS, FEATURES, REGRESSION_DATASETS
 from app.engine import ACTIVATIONS, INITS, OPTIMIZERS, OUTPUTS
 
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-SPEEDS = ("slow", "1", "10", "100", "max")
+SPEEDS = ("slower", "slow", "1", "10", "100", "max")
 SEED_MAX = 2**31 - 1
 
 
@@ -36,7 +36,7 @@ class Limits:
     thread; gunicorn.conf.py defaults to 128), or page loads would wait for a free one."""
 
     max_layers: int = 6
-    max_units: int = 16
+    max_units: int = 32
     max_points: int = 2000
     max_sessions: int = 200
     max_streams: int = 4
@@ -83,7 +83,7 @@ FIELDS: tuple[Field, ...] = (
     Field("features", "choice_list", ("x1", "x2"), "Input features", FEATURES, group="data"),
     Field("seed", "seed", None, "Seed", low=0, high=SEED_MAX, group="data",
           help="Data, initial weights and batch order all follow from it."),
-    Field("layers", "int_list", (4, 2), "Hidden layers", low=1, high=16, limit="max_units",
+    Field("layers", "int_list", (4, 2), "Hidden layers", low=1, high=32, limit="max_units",
           extra={"max_len": "max_layers"}),
     Field("activation", "choice", "tanh", "Activation", ACTIVATIONS, structural=False),
     Field("output", "choice", "sigmoid", "Output", OUTPUTS),
@@ -101,7 +101,8 @@ FIELDS: tuple[Field, ...] = (
           structural=False, group="training"),
     Field("lambda", "float", 0.0, "λ", low=0, high=100, structural=False, group="training"),
     Field("speed", "choice", "max", "Speed", SPEEDS, structural=False, group="training",
-          help="slow = one phase at a time; numbers = updates per second; max = as fast as possible."),
+          help="slower / slow = one phase every 2 s / 0.7 s; numbers = updates per second; "
+               "max = as fast as possible."),
 )
 BY_NAME = {f.name: f for f in FIELDS}
 
@@ -186,10 +187,22 @@ def validate(raw: Mapping, base: Mapping | None = None, limits: Limits = DEFAULT
     config = dict(base) if base is not None else default_config()
     for name, value in raw.items():
         config[name] = coerce(BY_NAME[name], value, limits)
+    if "dataset" in raw and "layers" not in raw and config["layers"] == default_layers(
+            (base or {}).get("dataset", BY_NAME["dataset"].default)):
+        config["layers"] = default_layers(config["dataset"])   # the user has not chosen any
     if config["dataset"] == "csv" and csv_problem is None:
         raise ConfigError("dataset", "Upload a CSV file first: there is no data of yours yet")
     _match_problem(config, raw, csv_problem)
     return config
+
+
+# Sensible hidden layers per data set, used until the user chooses their own: the
+# course's digits network is 400-25-10 (ours 64-25-10).
+DATASET_LAYERS = {"digits": [25]}
+
+
+def default_layers(dataset: str) -> list[int]:
+    return list(DATASET_LAYERS.get(dataset, BY_NAME["layers"].default))
 
 
 def _match_problem(config: dict, raw: Mapping, csv_problem: str | None) -> None:

@@ -1,4 +1,5 @@
-"""The stream frame: what the page draws, built from a session (see docs/frames.md).
+"""The stream frame: what the page draws, as a pure function of a moment, the problem
+and the moment's losses (see docs/frames.md). Nothing here reads or writes a session.
 
 Only what is drawn goes in: one focus example, per-layer summaries, and per-unit
 heatmaps quantised to bytes. Floats are sent as float32 (7 significant digits, far
@@ -8,15 +9,18 @@ more than the 3 a person is shown) and non-finite values as null.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import orjson
 
-from app.data import FEATURE_LABELS
+from app.engine import THRESHOLD, Network
+from app.engine.losses import output_g_prime
 
-if TYPE_CHECKING:
-    from .session import Session
+from .cursor import ExampleLoop, PhaseWalk
+from .moment import Moment
+from .problem import Problem
 
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
@@ -42,12 +46,25 @@ def _value_range(kind: str, values: np.ndarray) -> tuple[float, float]:
     return (0.0, top) if kind == "relu" else (-top, top)
 
 
-def _heatmaps(s: Session) -> tuple[dict | None, dict | None]:
-    if s.grid is None:
+def network_of(moment: Moment, problem: Problem) -> Network:
+    """The moment's network: its functions and weights (no random initialisation)."""
+    c = moment.config
+    net = Network(list(problem.sizes), activation=c["activation"], output=c["output"],
+                  loss=c["loss"], init="zeros")
+    return net.with_params(moment.weights, moment.biases)
+
+
+def regularization(config: Mapping) -> tuple[float, float]:
+    """(λ of L2, λ of L1) — 0 for the one that is off."""
+    lam, kind = config["lambda"], config["regularization"]
+    return (lam if kind == "l2" else 0.0), (lam if kind == "l1" else 0.0)
+
+
+def heatmaps(net: Network, problem: Problem) -> tuple[dict | None, dict | None]:
+    if problem.grid is None:
         return None, None
-    net = s.network
     kinds = ["linear", *[net.activation] * (len(net.sizes) - 2), net.output]
-    res, G = s.grid["unit"]
+    res, G = problem.grid["unit"]
     a = net.forward(G).a
     # Inputs get a range per unit (x₁ spans ±6, x₁² 0…36); other layers share one.
     inputs = [_value_range("linear", a[0][:, i]) for i in range(a[0].shape[1])]
@@ -57,12 +74,12 @@ def _heatmaps(s: Session) -> tuple[dict | None, dict | None]:
         lo, hi = _value_range(kind, values)
         ranges.append([lo, hi])
         layers.append([_quantise(values[:, i], lo, hi) for i in range(values.shape[1])])
-    extent = list(s.data.extent)
-    heatmaps = {"res": res, "extent": extent, "range": ranges, "layers": layers}
+    extent = list(problem.data.extent)
+    units = {"res": res, "extent": extent, "range": ranges, "layers": layers}
 
-    res, G = s.grid["boundary"]
+    res, G = problem.grid["boundary"]
     h = net.predict(G)
-    if s.data.problem == "regression":
+    if problem.data.problem == "regression":
         lo, hi = _value_range("linear", h)
         lo, hi = min(lo, -1.0), max(hi, 1.0)
         values = h[:, 0]
@@ -73,53 +90,74 @@ def _heatmaps(s: Session) -> tuple[dict | None, dict | None]:
     else:
         lo, hi, values = 0.0, float(h.shape[1] - 1), h.argmax(axis=1).astype(float)
     boundary = {"res": res, "extent": extent, "range": [lo, hi], "data": _quantise(values, lo, hi)}
-    return heatmaps, boundary
+    return units, boundary
 
 
-def _cursor_and_focus(s: Session) -> tuple[dict, dict]:
-    """The focus example's z, a, δ — masked to what the current phase has computed."""
-    t = s.focus_trace()
-    z, a, delta = list(t.z), list(t.a), list(t.delta)
-    p = s.pending
-    cursor = {"phase": "idle", "layer": None}
-    n_layers = len(z) - 1
-    if p is not None and "phases" in p:
-        phase, layer = p["phases"][p["cursor"]]
-        cursor = {"phase": phase, "layer": layer}
-        if phase == "forward":
-            z = [v if l <= layer else None for l, v in enumerate(z)]
-            a = [v if l <= layer else None for l, v in enumerate(a)]
-        if phase in ("forward", "cost"):
-            delta = [None] * (n_layers + 1)
-        elif phase == "backward":
-            delta = [v if l >= layer else None for l, v in enumerate(delta)]
-    elif p is not None and "accumulated" in p:
-        cursor = {"phase": "backward", "layer": 1, "example": p["k"], "of": len(p["idx"])}
-    i = s.focus
-    focus = {"index": i, "x": s.X_train[i], "y": s.Y_train[i],
-             "z": _f32(v if v is None else v[0] for v in z),
-             "a": _f32(v if v is None else v[0] for v in a),
-             "delta": _f32(v if v is None else v[0] for v in delta)}
-    return cursor, focus
+@dataclass(frozen=True)
+class Revealed:
+    """How far the current pass has got: what the focus example's values may show."""
+
+    phase: str            # idle | forward | cost | backward | update
+    layer: int | None
+    forward_to: int       # a and z are known up to this layer
+    backward_to: int      # δ is known from this layer up (n_layers + 1: none yet)
 
 
-def _grads(s: Session, cursor: dict) -> tuple[dict | None, dict | None, list]:
-    p = s.pending
-    if p is not None and "phases" in p and cursor["phase"] == "backward" and not p.get("done"):
-        t, layer = p["trace"], cursor["layer"]
-        shown = lambda arrays: _f32(g if l >= layer - 1 else None  # noqa: E731  (null: not computed yet)
-                                    for l, g in enumerate(arrays))
-        grads = {"W": shown(t.grad_W), "b": shown(t.grad_b)}
-        return grads, None, [float(np.linalg.norm(g)) for g in t.grad_W]
-    if s.last is None:
-        return None, None, []
-    last = s.last
-    return ({"W": _f32(last["W"]), "b": _f32(last["b"])},
-            {"W": _f32(last["dW"]), "b": _f32(last["db"])},
-            [float(np.linalg.norm(g)) for g in last["W"]])
+def revealed(moment: Moment, n_layers: int) -> tuple[Revealed, dict]:
+    cur = moment.cursor
+    if isinstance(cur, PhaseWalk):
+        stop = cur.stop
+        forward_to = stop.layer if stop.phase == "forward" else n_layers
+        backward_to = {"forward": n_layers + 1, "cost": n_layers + 1,
+                       "backward": stop.layer}.get(stop.phase, 1)
+        return Revealed(stop.phase, stop.layer, forward_to, backward_to), \
+            {"phase": stop.phase, "layer": stop.layer}
+    if isinstance(cur, ExampleLoop):
+        return Revealed("backward", 1, n_layers, 1), \
+            {"phase": "backward", "layer": 1, "example": cur.done, "of": len(cur.indices)}
+    return Revealed("idle", None, n_layers, 1), {"phase": "idle", "layer": None}
 
 
-def _symmetry(net) -> list[float]:
+def focus_values(net: Network, problem: Problem, moment: Moment, shown: Revealed) -> dict:
+    """The focus example's z, a, δ, g′(z), own cost and output error, masked to what the
+    current phase has computed (None = not computed yet)."""
+    i = moment.focus
+    x, y = problem.X_train[i:i + 1], problem.Y_train[i:i + 1]
+    t = net.trace(x, y)
+    L = len(t.z) - 1
+    g_prime = [None] + [net.g_prime(t.z[l], t.a[l]) for l in range(1, L)] + \
+        [output_g_prime(net.output, t.z[L], t.a[L])]
+    fwd = lambda l: l <= shown.forward_to        # noqa: E731
+    back = lambda l: l >= shown.backward_to      # noqa: E731
+    cost_known = shown.phase not in ("forward",)
+    row = lambda v: None if v is None else v[0]  # noqa: E731
+    return {"index": i, "x": problem.X_train[i], "y": problem.Y_train[i],
+            "z": _f32(row(v) if fwd(l) else None for l, v in enumerate(t.z)),
+            "a": _f32(row(v) if fwd(l) else None for l, v in enumerate(t.a)),
+            "g_prime": _f32(row(v) if fwd(l) else None for l, v in enumerate(g_prime)),
+            "delta": _f32(row(v) if back(l) else None for l, v in enumerate(t.delta)),
+            "cost": float(net.example_costs(t, y)[0]) if cost_known else None,
+            "error": (t.a[L] - y)[0].astype(np.float32) if cost_known else None}
+
+
+def gradients(moment: Moment, shown: Revealed) -> tuple[dict | None, dict | None, list, int | None]:
+    """(∂J/∂W and ∂J/∂b shown, the last change ΔW, ‖∂J/∂W‖ per layer, the m they average)."""
+    cur = moment.cursor
+    if isinstance(cur, PhaseWalk) and shown.phase == "backward":
+        t, layer = cur.trace, shown.layer
+        visible = lambda arrays: _f32(g if l >= layer - 1 else None  # noqa: E731 (null: not yet)
+                                      for l, g in enumerate(arrays))
+        return ({"W": visible(t.grad_W), "b": visible(t.grad_b)}, None,
+                [float(np.linalg.norm(g)) for g in t.grad_W], len(cur.indices))
+    last = moment.last
+    if last is None:
+        return None, None, [], None
+    return ({"W": _f32(last.grad_W), "b": _f32(last.grad_b)},
+            {"W": _f32(last.change_W), "b": _f32(last.change_b)},
+            [float(np.linalg.norm(g)) for g in last.grad_W], last.m)
+
+
+def symmetry(net: Network) -> list[float]:
     """Per hidden layer: the largest difference between two units' incoming weights
     and biases. Zero means every unit of the layer computes the same function."""
     spreads = []
@@ -129,46 +167,57 @@ def _symmetry(net) -> list[float]:
     return spreads
 
 
-def _confusion(s: Session) -> dict | None:
-    """Counts of (true class, predicted class) on the test set, for multi-class problems."""
-    if s.data.problem != "classification" or s.data.classes <= 2 or not len(s.X_test):
+def confusion(net: Network, problem: Problem) -> dict | None:
+    """Counts of (true class, predicted class) on the test set, for every classification."""
+    d = problem.data
+    if d.problem != "classification" or not len(problem.X_test):
         return None
-    predicted = s.network.predict(s.X_test).argmax(axis=1)
-    k = s.data.classes
-    matrix = np.bincount(s.data.y_test * k + predicted, minlength=k * k).reshape(k, k)
-    return {"labels": [str(c) for c in range(k)], "matrix": matrix}
+    h = net.predict(problem.X_test)
+    predicted = (h[:, 0] >= 0.5).astype(np.int64) if h.shape[1] == 1 else h.argmax(axis=1)
+    k = max(d.classes, 2)
+    matrix = np.bincount(d.y_test * k + predicted, minlength=k * k).reshape(k, k)
+    names = getattr(d, "class_names", None) or tuple(str(c) for c in range(k))
+    return {"labels": list(names), "matrix": matrix}
 
 
-def build_frame(s: Session) -> dict:
-    """The frame dict for the session's current state (call with the session locked)."""
-    net = s.network
-    cursor, focus = _cursor_and_focus(s)
-    grads, update, norms = _grads(s, cursor)
-    heatmaps, boundary = _heatmaps(s)
-    stats = s.stats()
-    names = (tuple(FEATURE_LABELS.get(f, f) for f in s.config["features"]) if s.data.is_2d
-             else s.data.input_names)
+def build_frame(moment: Moment, problem: Problem, stats: Mapping) -> dict:
+    """The frame of one moment (`stats`: its losses, from `Problem.evaluate`)."""
+    net = network_of(moment, problem)
+    c = moment.config
+    shown, cursor = revealed(moment, len(net.sizes) - 1)
+    grads, update, norms, m_grads = gradients(moment, shown)
+    units, boundary = heatmaps(net, problem)
+    m_batch = m_grads or (len(moment.cursor.indices) if moment.cursor is not None else
+                          (len(problem.X_train) if c["optimizer"] == "gd" else
+                           min(c["batch_size"], len(problem.X_train))))
     return {
-        "seq": s.seq, "step": s.step_count, "epoch": s.epoch, "status": s.status,
-        "message": s.message, "structure": s.structure, "generation": s.generation, "sizes": net.sizes,
-        "activation": net.activation, "output": net.output, "problem": s.data.problem,
-        "dataset": s.config["dataset"], "feature_names": list(names),
+        "seq": moment.seq, "step": moment.step, "epoch": moment.epoch, "status": moment.status,
+        "message": moment.message, "structure": moment.structure, "generation": moment.generation,
+        "sizes": net.sizes, "activation": net.activation, "output": net.output,
+        "problem": problem.data.problem, "dataset": c["dataset"],
+        "feature_names": list(problem.feature_names),
         "loss": stats["loss"], "accuracy": stats["accuracy"], "cursor": cursor,
-        "weights": _f32(net.weights), "biases": _f32(net.biases), "focus": focus,
+        "weights": _f32(net.weights), "biases": _f32(net.biases),
+        "focus": focus_values(net, problem, moment, shown),
         "grads": grads, "update": update, "grad_norms": norms,
-        "heatmaps": heatmaps, "boundary": boundary, "symmetry": _symmetry(net),
-        "confusion": _confusion(s), "init": s.config["init"],
-        # what the formulas D = Δ/m + (λ/m)W and W − αD need
-        "m": len(s.pending["idx"]) if s.pending else (s.last["m"] if s.last else s.batch_size),
-        **{k: s.config[k] for k in ("learning_rate", "optimizer", "regularization", "lambda")},
+        "heatmaps": units, "boundary": boundary, "symmetry": symmetry(net),
+        "confusion": confusion(net, problem), "init": c["init"], "m": m_batch,
+        **{k: c[k] for k in ("learning_rate", "optimizer", "regularization", "lambda")},
+        # what the formulas J = (1/M)Σcost + λ/(2M)ΣW², D = Δ/m + (λ/M)W, W − αD need
+        "maths": {"loss": c["loss"], "output": c["output"], "activation": c["activation"],
+                  "regularization": c["regularization"], "lambda": c["lambda"],
+                  "learning_rate": c["learning_rate"], "optimizer": c["optimizer"],
+                  "m_batch": m_batch, "m_train": len(problem.X_train),
+                  "penalty": stats.get("penalty"), "gradcheck_threshold": THRESHOLD,
+                  "averages": {"focus": "example", "grads": "batch", "loss": "train"}},
     }
 
 
-def encode(obj: dict) -> bytes:
+def encode(obj) -> bytes:
     return orjson.dumps(obj, option=OPTIONS)
 
 
-def _phase_event(frame: dict) -> dict | None:
+def phase_event(frame: dict) -> dict | None:
     """Step mode: the phase, its layer and that layer's values only."""
     cursor = frame["cursor"]
     if cursor["phase"] == "idle":
@@ -181,30 +230,26 @@ def _phase_event(frame: dict) -> dict | None:
             values["grad_W"] = frame["grads"]["W"][layer - 1]
             values["grad_b"] = frame["grads"]["b"][layer - 1]
     elif cursor["phase"] == "cost":
-        values = {"loss": frame["loss"]}
+        values = {"loss": frame["loss"], "cost": focus["cost"]}
     elif cursor["phase"] == "update" and frame["update"] is not None:
         values = {"update_W": frame["update"]["W"], "update_b": frame["update"]["b"]}
     return {"phase": cursor["phase"], "layer": layer, "values": values}
 
 
+@dataclass(frozen=True)
 class Encoded:
-    """The events of one state, encoded once however many readers send them."""
+    """The stream events of one moment, encoded once however many readers send them."""
 
-    __slots__ = ("seq", "frame", "phase", "status", "cursor")
-
-    def __init__(self, s: Session) -> None:
-        frame = build_frame(s)
-        self.seq = s.seq
-        self.frame = encode(frame)
-        phase = _phase_event(frame)
-        self.phase = encode(phase) if phase else None
-        self.cursor = (frame["cursor"]["phase"], frame["cursor"]["layer"], frame["step"])
-        self.status = encode({"status": s.status, "message": s.message})
+    seq: int
+    frame: bytes
+    phase: bytes | None
+    status: bytes
+    cursor: tuple
 
 
-def encoded_frame(s: Session) -> Encoded:
-    """The current state's encoded events (call with the session locked)."""
-    cached = getattr(s, "_encoded", None)
-    if cached is None or cached.seq != s.seq:
-        cached = s._encoded = Encoded(s)
-    return cached
+def encode_events(moment: Moment, problem: Problem, stats: Mapping) -> Encoded:
+    frame = build_frame(moment, problem, stats)
+    phase = phase_event(frame)
+    return Encoded(seq=moment.seq, frame=encode(frame), phase=encode(phase) if phase else None,
+                   status=encode({"status": moment.status, "message": moment.message}),
+                   cursor=(frame["cursor"]["phase"], frame["cursor"]["layer"], frame["step"]))

@@ -1,5 +1,6 @@
 """The session's memory of training: the loss curve (bounded, thinned as it grows)
-and a ring buffer of weight snapshots for the timeline."""
+and a bounded list of moments for the timeline (a moment is immutable, so keeping one
+costs no copy)."""
 
 import math
 import time
@@ -18,7 +19,7 @@ class History:
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval          # seconds between recorded points while playing
         self.columns: dict[str, array] = {k: array("d") for k in COLUMNS}
-        self.snapshots: list = []         # (step, examples seen, weights, biases)
+        self.snapshots: list = []         # Moments, oldest first
         self.snapshot_every = 1           # take one at every n-th recorded point
         self._since_snapshot = 0
         self._last = 0.0
@@ -41,14 +42,14 @@ class History:
                 c[k] = c[k][::2]
             self.interval *= 2
 
-    def snapshot(self, step: int, examples: int, weights: list, biases: list) -> None:
-        if self.snapshots and self.snapshots[-1][0] == step:
+    def snapshot(self, moment) -> None:
+        if self.snapshots and self.snapshots[-1].step == moment.step:
             self.snapshots.pop()
         elif self._since_snapshot + 1 < self.snapshot_every and self.snapshots:
             self._since_snapshot += 1
             return
         self._since_snapshot = 0
-        self.snapshots.append((step, examples, [W.copy() for W in weights], [b.copy() for b in biases]))
+        self.snapshots.append(moment)
         if len(self.snapshots) > MAX_SNAPSHOTS:   # an odd count: [::2] keeps first and newest
             self.snapshots = self.snapshots[::2]
             self.snapshot_every *= 2
@@ -58,11 +59,26 @@ class History:
         keep = sum(1 for s in self.columns["step"] if s <= step)
         for k in self.columns:
             self.columns[k] = self.columns[k][:keep]
-        while self.snapshots and self.snapshots[-1][0] > step:
+        while self.snapshots and self.snapshots[-1].step > step:
             self.snapshots.pop()
 
     def timeline(self) -> list[int]:
-        return [s[0] for s in self.snapshots]
+        return [s.step for s in self.snapshots]
+
+    def state(self) -> dict:
+        """Everything, for the store (moments stay moments)."""
+        return {"interval": self.interval, "columns": {k: list(v) for k, v in self.columns.items()},
+                "snapshots": list(self.snapshots), "snapshot_every": self.snapshot_every}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "History":
+        h = cls(state["interval"])
+        h.columns = {k: array("d", state["columns"][k]) for k in COLUMNS}
+        h.snapshots, h.snapshot_every = list(state["snapshots"]), state["snapshot_every"]
+        return h
+
+    def copy(self) -> "History":
+        return History.from_state(self.state())
 
     def payload(self) -> dict:
         out = {k: [None if math.isnan(v) else v for v in col] for k, col in self.columns.items()}

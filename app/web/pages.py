@@ -1,20 +1,21 @@
-"""The page and its htmx endpoints. Controls post the whole settings form on change;
-the reply re-renders only the fields that need it (an error next to the control, or
-a value the server adjusted) as out-of-band swaps, and puts the new configuration in
-the address bar so the URL is always a shareable link."""
+"""The page and its htmx endpoints.
+
+Each control posts only itself (its name and value; the session id is inherited from
+the page) and the server applies exactly that field. The reply re-renders, as
+out-of-band swaps, only the fields that need it: the control with its error, or with
+the value the server adjusted, a control that was in error before, and any field that
+followed (the output follows the data set). So one invalid field blocks nothing else.
+The new configuration goes to the address bar: the URL is always a shareable link."""
 
 import secrets
-from functools import wraps
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, current_app, make_response, render_template, request
 
 from app.data import FEATURE_LABELS, DatasetError
-from app.training import FIELDS, ConfigError, SessionError, TooManySessions, to_query
+from app.training import FIELDS, ConfigError, Session, to_query
 from app.training.config import BY_NAME, LEARNING_RATES, PLANE_ONLY, SEED_MAX, applies, from_query
-from app.training.frames import encoded_frame
 
-from .api import store
-from .errors import error_response
+from .helpers import column, error_response, replace_url, with_form_session
 
 bp = Blueprint("pages", __name__)
 
@@ -27,29 +28,31 @@ def template_globals():
 
 @bp.get("/healthz")
 def healthz():
-    return {"status": "ok", "sessions": len(store())}
+    return {"status": "ok"}
 
 
 @bp.get("/")
 def index():
+    """A page load holds no session. The first frame rides in the page, drawn from a
+    preview built from the link and thrown away; the page's script then creates its own
+    session from the same configuration (seed included, so both are the same network
+    on the same data) when it first talks to the API."""
     notice = None
-    raw = from_query(request.args)
+    limits = current_app.config["LIMITS"]
     try:
-        session = store().create(raw)
+        preview = Session("preview", from_query(request.args), limits)
     except (ConfigError, DatasetError) as e:
         notice = f"The link's settings were not valid ({e}); showing the defaults instead."
-        session = store().create({})
-    except TooManySessions as e:
-        return render_template("busy.html", message=str(e)), 429
-    with session.lock:   # the first frame rides in the page: the diagram draws before the stream opens
-        first_frame = encoded_frame(session).frame.decode().replace("</", "<\\/")
-    return render_template("index.html", session=session.summary(), config=session.config,
-                           query=to_query(session.config), notice=notice, errors={},
-                           first_frame=first_frame)
+        preview = Session("preview", {}, limits)
+    first_frame = preview.events().frame.decode().replace("</", "<\\/")
+    preview.close()
+    return render_template("index.html", config=preview.config, query=to_query(preview.config),
+                           notice=notice, first_frame=first_frame)
 
 
 def form_config() -> dict:
-    """The submitted settings form as raw values (validated by the typed config)."""
+    """The settings the control posted, as raw values (validated by the typed config).
+    A checkbox group posts its `-present` marker, so that none checked is a value too."""
     raw = {}
     for f in FIELDS:
         if f.kind == "choice_list":
@@ -60,51 +63,38 @@ def form_config() -> dict:
     return raw
 
 
-def ui_session(view):
-    @wraps(view)
-    def wrapper(**kwargs):
-        session = store().get(request.form.get("session", ""))
-        if session is None:
-            return error_response(404, "This session has expired; reload the page", "session")
-        return view(session, **kwargs)
-    return wrapper
-
-
 def render_fields(names, config, errors, status=200):
     html = "".join(render_template("partials/field.html", f=BY_NAME[n], value=config.get(n),
-                                   error=errors.get(n), oob=True, active=applies(n, config)) for n in names)
-    response = make_response(html, status)
-    return response
+                                   error=errors.get(n), oob=True, active=applies(n, config))
+                   for n in BY_NAME if n in names)
+    return make_response(html, status)
 
 
 @bp.post("/ui/config")
-@ui_session
+@with_form_session
 def ui_config(session):
-    """The form always carries every field; only those that differ from the session's
-    configuration are applied, so an untouched field (say the output) can still follow
-    a change of another (the data set)."""
+    raw = form_config()
+    if not raw:
+        return error_response(400, "Send one setting, by its name", "config")
     old = dict(session.config)
-    raw = {n: v for n, v in form_config().items() if _shown(v) != _shown(old[n])}
-    old_errors = [n for n in request.form.getlist("invalid") if n in BY_NAME]
     try:
         config = session.update_config(raw)
     except ConfigError as e:
-        if e.field not in BY_NAME:
-            abort(400)
-        shown = dict(session.config, **{e.field: raw.get(e.field, session.config[e.field])})
-        return render_fields({e.field, *old_errors}, shown, {e.field: e.message}, 400)
+        field = e.field if e.field in BY_NAME else next(iter(raw))
+        shown = dict(old, **raw)   # what was typed stays in the control, with its message
+        return render_fields({field, *raw}, shown, {field: e.message}, 400)
     except DatasetError as e:
-        return render_fields({"dataset", *old_errors}, session.config, {"dataset": str(e)}, 400)
-    adjusted = {n for n, v in raw.items() if _shown(v) != _shown(config[n])}
+        return render_fields({"dataset", *raw}, dict(old, **raw), {"dataset": str(e)}, 400)
+    adjusted = {n for n, v in raw.items() if shown_value(v) != shown_value(config[n])}
     followed = {n for n in config if n not in raw and config[n] != old[n]}
     if config["dataset"] != old["dataset"]:
         followed |= set(PLANE_ONLY)   # they grey out or come back
-    response = render_fields(adjusted | followed | set(old_errors), config, {})
-    response.headers["HX-Replace-Url"] = "/?" + to_query(config)
-    return response
+    was_invalid = set(raw) if request.form.get("invalid") else set()
+    return replace_url(render_fields(adjusted | followed | was_invalid, config, {}), config)
 
 
-def _shown(value) -> str:
+def shown_value(value) -> str:
+    """A value as the form shows it, to tell whether the server adjusted what was typed."""
     if isinstance(value, list):
         return ",".join(map(str, value))
     if isinstance(value, float):
@@ -115,16 +105,26 @@ def _shown(value) -> str:
         return str(value)
 
 
+@bp.post("/ui/fields")
+@with_form_session
+def ui_fields(session):
+    """Re-render settings from the session's configuration (the page asks after it
+    adopted a session, or when the network changed under it): `names`, comma-separated,
+    or every field."""
+    wanted = {n for n in request.form.get("names", "").split(",") if n in BY_NAME} or set(BY_NAME)
+    skip = request.form.get("skip", "")
+    config = dict(session.config)
+    return replace_url(render_fields(wanted - {skip}, config, {}), config)
+
+
 @bp.post("/ui/layers")
-@ui_session
+@with_form_session
 def ui_layers(session):
     """+/− a hidden layer, or +/− a unit of one layer."""
     layers = list(session.config["layers"])
     op = request.form.get("op", "")
-    try:
-        index = int(request.form.get("layer", "-1"))
-    except ValueError:
-        index = -1
+    index = request.form.get("layer", "")
+    index = int(index) if index.isascii() and index.isdecimal() else -1
     if op == "add-layer":
         layers.append(layers[-1] if layers else 2)
     elif op == "remove-layer" and layers:
@@ -137,52 +137,41 @@ def ui_layers(session):
         config = session.update_config({"layers": layers})
     except ConfigError as e:
         return render_fields(["layers"], dict(session.config), {"layers": e.message}, 400)
-    response = render_fields(["layers"], config, {})
-    response.headers["HX-Replace-Url"] = "/?" + to_query(config)
-    return response
+    return replace_url(render_fields(["layers"], config, {}), config)
 
 
 @bp.post("/ui/upload")
-@ui_session
+@with_form_session
 def ui_upload(session):
     file = request.files.get("file")
     if file is None or not file.filename:
         return render_template("partials/upload.html", error="Choose a CSV file first."), 400
-    target = request.form.get("target", "").strip() or None
-    if target is not None and target.isdigit():
-        target = int(target)
     try:
-        summary = session.upload_csv(file.read(), target)
+        summary = session.upload_csv(file.read(), column(request.form.get("target")))
     except DatasetError as e:
         return render_template("partials/upload.html", error=str(e)), 400
-    fields = render_fields(["dataset", "output", "loss", *PLANE_ONLY], session.config, {})
+    fields = render_fields(["dataset", "output", "loss", "layers", *PLANE_ONLY], session.config, {})
     response = make_response(render_template("partials/upload.html", summary=summary, name=file.filename)
                              + fields.get_data(True))
-    response.headers["HX-Replace-Url"] = "/?" + to_query(session.config)
-    return response
+    return replace_url(response, session.config)
 
 
 @bp.post("/ui/<action>")
-@ui_session
+@with_form_session
 def ui_action(session, action: str):
-    try:
-        if action == "run":
-            session.run()
-        elif action == "pause":
-            session.pause()
-        elif action == "toggle":
-            session.pause() if session.status == "running" else session.run()
-        elif action == "reset":
-            session.reset()
-        elif action == "step":
-            session.step(request.form.get("unit", "batch"), 1)
-        elif action == "regenerate":
-            config = session.update_config({"seed": secrets.randbelow(SEED_MAX)})
-            response = render_fields(["seed"], config, {})
-            response.headers["HX-Replace-Url"] = "/?" + to_query(config)
-            return response
-        else:
-            return error_response(404, "Unknown action", "action")
-    except SessionError as e:
-        return render_template("partials/notice.html", message=e.message), 409
+    if action == "run":
+        session.run()
+    elif action == "pause":
+        session.pause()
+    elif action == "toggle":
+        session.pause() if session.status == "running" else session.run()
+    elif action == "reset":
+        session.reset()
+    elif action == "step":
+        session.step(request.form.get("unit", "batch"), 1)
+    elif action == "regenerate":
+        config = session.update_config({"seed": secrets.randbelow(SEED_MAX)})
+        return replace_url(render_fields(["seed"], config, {}), config)
+    else:
+        return error_response(404, "Unknown action", "action")
     return "", 204

@@ -1,0 +1,154 @@
+"""The training state of one session — network, optimizer, batch order, counters and the
+cursor — and the commands that move it: a phase, an example, a batch.
+
+This is the one mutable piece of the core (it owns the working arrays the hot loop
+updates in place); everything it shows the world is an immutable `Moment` built by
+`moment()`, and `restore(moment)` continues from one exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine import Network, make_optimizer
+
+from . import cursor as c
+from .moment import BatchState, Moment, frozen_arrays
+
+WEIGHT_LIMIT = 1e6
+
+
+class BatchOrder:
+    """Shuffled mini-batches, epoch after epoch, from a seeded generator whose state
+    (with the epoch's order and position) is part of every moment."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.order: np.ndarray | None = None
+        self.position = 0
+
+    def next(self, m: int, batch_size: int) -> np.ndarray:
+        if self.order is None or self.position >= len(self.order):
+            self.order = self.rng.permutation(m) if batch_size < m else np.arange(m)
+            self.position = 0
+        batch = self.order[self.position:self.position + batch_size]
+        self.position += len(batch)
+        return batch
+
+    def state(self) -> BatchState:
+        return BatchState(rng=self.rng.bit_generator.state,
+                          order=None if self.order is None else self.order.copy(),
+                          position=self.position)
+
+    def restore(self, state: BatchState) -> None:
+        self.rng.bit_generator.state = state.rng
+        self.order = None if state.order is None else np.array(state.order)
+        self.position = state.position
+
+
+class Trainer:
+    def __init__(self, network: Network, X: np.ndarray, Y: np.ndarray, config: dict) -> None:
+        self.network, self.X, self.Y = network, X, Y
+        self.optimizer = make_optimizer(config["optimizer"], config["learning_rate"])
+        self.batches = BatchOrder(config["seed"] + 1)
+        self.configure(config)
+        self.step = 0
+        self.examples_seen = 0
+        self.cursor: c.Cursor = None
+        self.last: c.Update | None = None
+
+    def configure(self, config: dict) -> None:
+        """Settings that apply live: regularisation, batch size, learning rate."""
+        lam = config["lambda"]
+        self.reg = c.Regularization(l2=lam if config["regularization"] == "l2" else 0.0,
+                                    l1=lam if config["regularization"] == "l1" else 0.0,
+                                    m=len(self.X))
+        self.batch_size = len(self.X) if config["optimizer"] == "gd" else config["batch_size"]
+        self.optimizer.learning_rate = config["learning_rate"]
+
+    # -- the commands ---------------------------------------------------------------
+    def _update(self, indices: np.ndarray, grad_W, grad_b) -> None:
+        self.last = c.apply_update(self.network, self.optimizer, grad_W, grad_b, len(indices))
+        self.step += 1
+        self.examples_seen += len(indices)
+
+    def train_batch(self) -> None:
+        """One update on the next batch (finishing a half-walked one first)."""
+        if self.settle():
+            return
+        idx = self.batches.next(len(self.X), self.batch_size)
+        t = self.network.trace(self.X[idx], self.Y[idx], self.reg.l2, self.reg.l1, self.reg.m)
+        self._update(idx, t.grad_W, t.grad_b)
+
+    def step_phase(self) -> None:
+        walk = self.cursor
+        if not isinstance(walk, c.PhaseWalk) or walk.applied:
+            self.settle()
+            idx = self.batches.next(len(self.X), self.batch_size)
+            self.cursor = c.begin_walk(self.network, self.X, self.Y, idx, self.reg)
+            return
+        self.cursor = walk = c.advance(walk)
+        if walk.applied:
+            self._update(walk.indices, walk.trace.grad_W, walk.trace.grad_b)
+
+    def step_example(self) -> int:
+        """The next example of the course's loop; returns its row (the new focus)."""
+        loop = self.cursor
+        if not isinstance(loop, c.ExampleLoop):
+            self.settle()
+            loop = c.begin_loop(self.network, self.batches.next(len(self.X), self.batch_size))
+        loop = c.accumulate(loop, self.network, self.X, self.Y)
+        row = int(loop.indices[loop.done - 1])
+        self.cursor = loop
+        if loop.done == len(loop.indices):
+            self._update(loop.indices, *c.loop_gradient(loop, self.network, self.reg))
+            self.cursor = None
+        return row
+
+    def settle(self) -> bool:
+        """Finish a half-walked batch (so batch/epoch steps and play start clean); True
+        when that made an update."""
+        cur, self.cursor = self.cursor, None
+        if cur is None or (isinstance(cur, c.PhaseWalk) and cur.applied):
+            return False
+        if isinstance(cur, c.PhaseWalk):
+            self._update(cur.indices, cur.trace.grad_W, cur.trace.grad_b)
+        else:   # the rest of the examples: the batch gradient is the same sum
+            t = self.network.trace(self.X[cur.indices], self.Y[cur.indices], self.reg.l2,
+                                   self.reg.l1, self.reg.m)
+            self._update(cur.indices, t.grad_W, t.grad_b)
+        return True
+
+    def forget_cursor(self) -> None:
+        """The weights or the functions changed under a walked batch: drop it."""
+        self.cursor = None
+
+    @property
+    def epoch_number(self) -> int:
+        return self.examples_seen // len(self.X)
+
+    def blown_up(self) -> tuple[int, int] | None:
+        """The first (weight layer, unit) whose incoming weights or bias are NaN, infinite
+        or above 1e6 — NaN compares false, so one test catches all three."""
+        for l, (W, b) in enumerate(zip(self.network.weights, self.network.biases)):
+            ok = (np.abs(W) < WEIGHT_LIMIT).all(axis=1) & (np.abs(b) < WEIGHT_LIMIT)
+            if not ok.all():
+                return l, int(np.flatnonzero(~ok)[0])
+        return None
+
+    # -- moments ---------------------------------------------------------------------
+    def fields(self) -> dict:
+        """This trainer's part of a Moment."""
+        return {"step": self.step, "examples_seen": self.examples_seen,
+                "weights": frozen_arrays(self.network.weights),
+                "biases": frozen_arrays(self.network.biases),
+                "cursor": self.cursor, "last": self.last,
+                "optimizer": self.optimizer.state(), "batches": self.batches.state()}
+
+    def restore(self, m: Moment, keep_optimizer: bool = True) -> None:
+        self.network.set_params([W.copy() for W in m.weights], [b.copy() for b in m.biases])
+        self.step, self.examples_seen = m.step, m.examples_seen
+        self.cursor, self.last = m.cursor, m.last
+        if keep_optimizer:
+            self.optimizer.load_state(dict(m.optimizer))
+        self.batches.restore(m.batches)
