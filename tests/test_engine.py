@@ -1,9 +1,11 @@
 """The engine's maths: backprop agrees with the numerical gradient, δ is ∂J/∂z,
 symmetry needs random initialization, and defaults actually learn."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from app.engine import (
@@ -89,14 +91,11 @@ def test_backprop_matches_numerical_gradient_everywhere(hidden, n_in, n_out, act
     else:
         Y = one_hot_targets(rng.integers(0, max(n_out, 2), 7) % max(n_out, 2), n_out) \
             if n_out > 1 else rng.integers(0, 2, (7, 1)).astype(float)
-    if activation == "relu":
-        # keep every z away from the kink where the derivative does not exist
-        for t in [net.forward(X)]:
-            if any(np.min(np.abs(z)) < 1e-3 for z in t.z[1:]):
-                return
+    if activation == "relu":   # keep every z away from the kink where g′ does not exist
+        assume(all(np.min(np.abs(z)) >= 1e-3 for z in net.forward(X).z[1:]))
     reg = {"l1": lam} if l1 else {"l2": lam}
-    if l1 and any(np.min(np.abs(W)) < 1e-3 for W in net.weights):
-        return  # |W| is not differentiable at 0
+    if l1:                       # |W| is not differentiable at 0
+        assume(all(np.min(np.abs(W)) >= 1e-3 for W in net.weights))
     assert rel_diff(net, X, Y, **reg) < 1e-7
 
 
@@ -216,3 +215,79 @@ def test_optimizers_reduce_the_cost(name, rate):
         train_epoch(net, X, Y, opt, 10, rng)
     assert net.cost(X, Y) < 0.5 * before
     assert accuracy(net, X, Y[:, 0]) > 0.9
+
+
+def test_engine_imports_without_flask():
+    """`from app.engine import Network` in a script or notebook needs no web stack."""
+    import subprocess
+    import sys
+    code = "import sys, app.engine; assert 'flask' not in sys.modules, 'flask imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+
+
+@pytest.mark.parametrize("layout", ["course_slice", "fortran", "transposed_view"])
+def test_numerical_gradients_work_on_any_array_layout(layout):
+    """The course slices the bias column off Θ (Θ[:, 1:], a non-contiguous view): the
+    numerical gradient must still nudge the real parameters, not a copy."""
+    net, X, Y = course_network()
+    theta = [np.column_stack([b, W]) for W, b in zip(net.weights, net.biases)]
+    if layout == "course_slice":
+        net.weights = [T[:, 1:] for T in theta]
+    elif layout == "fortran":
+        net.weights = [np.asfortranarray(T[:, 1:]) for T in theta]
+    else:
+        net.weights = [np.ascontiguousarray(T[:, 1:].T).T for T in theta]
+    assert not all(W.flags.c_contiguous for W in net.weights)
+    before = [W.copy() for W in net.weights]
+    nW, nb = numerical_gradients(net, X, Y, l2=3.0)
+    bW, bb = net.gradients(X, Y, l2=3.0)
+    assert relative_difference(flat(nW + nb), flat(bW + bb)) < 1e-9
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))   # put back exactly
+
+
+def test_backprop_matches_hand_derived_gradients_of_a_2_2_1_net():
+    """An independent reference: the chain rule written out by hand for one sigmoid
+    2-2-1 network and one example (no engine code involved)."""
+    W1, b1 = np.array([[0.1, -0.2], [0.4, 0.3]]), np.array([0.05, -0.1])
+    W2, b2 = np.array([[0.7, -0.5]]), np.array([0.2])
+    x, y = np.array([1.5, -0.5]), 1.0
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    h1 = [sig(W1[i, 0] * x[0] + W1[i, 1] * x[1] + b1[i]) for i in range(2)]
+    out = sig(W2[0, 0] * h1[0] + W2[0, 1] * h1[1] + b2[0])
+    d_out = out - y                                        # ∂J/∂z_out for cross-entropy
+    dW2 = [d_out * h1[0], d_out * h1[1]]
+    d_h = [d_out * W2[0, i] * h1[i] * (1 - h1[i]) for i in range(2)]
+    dW1 = [[d_h[i] * x[j] for j in range(2)] for i in range(2)]
+    net = Network([2, 2, 1], activation="sigmoid", output="sigmoid", loss="cross_entropy")
+    net.weights, net.biases = [W1, W2], [b1, b2]
+    gW, gb = net.gradients(x.reshape(1, 2), np.array([[y]]))
+    np.testing.assert_allclose(gW[1][0], dW2, rtol=1e-12)
+    np.testing.assert_allclose(gb[1], [d_out], rtol=1e-12)
+    np.testing.assert_allclose(gW[0], dW1, rtol=1e-12)
+    np.testing.assert_allclose(gb[0], d_h, rtol=1e-12)
+
+
+def test_minibatch_gradients_average_to_the_full_batch_gradient_of_J():
+    """The penalty's m is the training set's: D_batch = Δ/m_batch + (λ/M)W, so the mean
+    of the batch gradients over a partition is exactly ∇J of the whole set."""
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(40, 2)), rng.integers(0, 2, (40, 1)).astype(float)
+    net = Network([2, 3, 1], seed=2)
+    for kind in ("l2", "l1"):
+        full_W, full_b = net.gradients(X, Y, **{kind: 2.0})
+        parts = [net.gradients(X[i:i + 10], Y[i:i + 10], **{kind: 2.0}, reg_m=40) for i in range(0, 40, 10)]
+        for l in range(2):
+            np.testing.assert_allclose(np.mean([p[0][l] for p in parts], axis=0), full_W[l], rtol=1e-12)
+            np.testing.assert_allclose(np.mean([p[1][l] for p in parts], axis=0), full_b[l], rtol=1e-12)
+
+
+def test_probe_slope_is_delta_on_the_batch_and_for_one_example():
+    from app.engine import probe_delta
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(12, 2)), rng.integers(0, 2, (12, 1)).astype(float)
+    net = Network([2, 4, 1], activation="tanh", init_epsilon=1.0, seed=3)
+    for layer, unit in ((1, 2), (2, 0)):
+        p = probe_delta(net, X, Y, layer, unit, 1e-5, focus=4, l2=1.0, reg_m=50)
+        assert p.numerical == pytest.approx(p.delta, abs=1e-8)
+        assert p.focus_numerical == pytest.approx(p.focus_delta, abs=1e-8)
+        assert p.focus_delta == pytest.approx(net.trace(X, Y).delta[layer][4, unit], rel=1e-12)
