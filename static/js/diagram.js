@@ -1,5 +1,8 @@
 // The network diagram: layers of units, edges coloured by weight, the focus example's
-// activations, δ rings, per-unit heatmaps, and the animation of forward / backward / update.
+// activations, δ rings, per-unit heatmaps, and the animation of forward / backward /
+// update. This module wires the pieces: the public API, the elements, the draw loop and
+// the pointer. Geometry is in diagram-layout.js, colours and canvases in
+// diagram-paint.js, motion in diagram-motion.js, words in diagram-notation.js.
 //
 // Performance model: render(frame) only stores the frame and schedules ONE
 // requestAnimationFrame. The draw then updates attributes of DOM that already exists
@@ -7,182 +10,60 @@
 // network's shape (frame.structure / frame.sizes) or the container size changes.
 //
 // Stacking inside the stage (bottom → top):
-//   svg.nd-back     layer bands, hover halo, edges, animation overlays, edge hit paths
+//   svg.nd-back     layer bands, hover halo, edges, animation overlays, marks, edge hit paths
 //   div.nd-canvases one <canvas> per unit for heatmaps / weight images, and one sheet
 //                   canvas the size of the stage: in fast mode (training) the units'
 //                   canvases are not displayed and the sheet shows them all (one
 //                   composited layer instead of one per unit); phase mode shows the
 //                   units' own canvases, with their transitions and pulses
-//   svg.nd-front    node outlines, δ rings, activation badges, biases, labels
+//   svg.nd-front    node outlines, δ rings, activation dots, biases, labels, unit marks
 // The front svg ignores the pointer except on its nodes, so edges stay clickable.
 
+import { fmt, featureLabel, courseLayer, WEIGHT_SCALE, GRAD_SCALE, scaleIndex, MINUS } from "./format.js";
+import { svgEl, htmlEl, setAttr, setText, setClass, setHidden, isNum, maxAbs, hasFinite, argmax, r1 } from "./diagram-util.js";
+import { layoutNetwork, edgePathOf, labelRoom, columnKind } from "./diagram-layout.js";
 import {
-  fmt, fmtInt, fmtEpoch, sub, courseLayer, featureLabel,
-  WEIGHT_SCALE, GRAD_SCALE, NAN_GREY, scaleIndex, MINUS,
-} from "./format.js";
+  Painter, UnitCanvas, PENDING_FILL, paintNode, paintRing, paintBias, paintEdgeLayer, paintBundle,
+  inkPainter, weightPainter,
+} from "./diagram-paint.js";
+import { Motion } from "./diagram-motion.js";
+import { caption, captionNote, nanMessage, widthLegend, flashLegend, tipContent } from "./diagram-notation.js";
 
-const SVG_NS = "http://www.w3.org/2000/svg";
-const MAX_NODE = 40;
-const MIN_NODE = 12;
-const PAD = { top: 46, bottom: 12, left: 58, right: 104 };
-const IMAGE_INPUTS = 16; // more inputs than this: draw the input as one image (digits)
-const NAN_FILL = "#e6e6e6";
-const PENDING_FILL = "#f4f4f4";
-const ANIM_MS = 380;
 // While training fast, the values drawn (units, heatmaps, edges: hundreds of canvas
 // uploads and SVG attribute writes, then style, layout, paint and raster) are refreshed
 // at most this often (~20/s); the caption follows every frame. Phase mode draws all.
 const FAST_HEAVY_MS = 50;
+const BASE_FONT_PX = 14; // the page's text size at zoom 1 (app.css scales it on a projector)
 
-// ---------------------------------------------------------------------------
-// Small DOM helpers
-
-function svgEl(tag, attrs, parent) {
-  const el = document.createElementNS(SVG_NS, tag);
-  for (const k in attrs) el.setAttribute(k, attrs[k]);
-  if (parent) parent.appendChild(el);
-  return el;
-}
-
-function htmlEl(tag, cls, parent) {
-  const el = document.createElement(tag);
-  if (cls) el.className = cls;
-  if (parent) parent.appendChild(el);
-  return el;
-}
-
-// Set an attribute only when its value changed: most draws change few of them.
-function attr(el, name, value) {
-  const key = "_v_" + name;
-  if (el[key] !== value) {
-    el[key] = value;
-    el.setAttribute(name, value);
-  }
-}
-
-function text(el, value) {
-  if (el._text !== value) {
-    el._text = value;
-    el.textContent = value;
-  }
-}
-
-function toggle(el, cls, on) {
-  const key = "_c_" + cls;
-  if (el[key] !== on) {
-    el[key] = on;
-    el.classList.toggle(cls, on);
-  }
-}
-
-const isNum = (v) => typeof v === "number" && Number.isFinite(v);
-
-function maxAbs(arr, acc = 0) {
-  if (!arr) return acc;
-  for (const v of arr) {
-    if (Array.isArray(v)) acc = maxAbs(v, acc);
-    else if (isNum(v) && Math.abs(v) > acc) acc = Math.abs(v);
-  }
-  return acc;
-}
-
-// A layer sent as all-null means "not computed yet" (the page shows the weights
-// instead); a single null among numbers is a real non-finite value (shown as NaN).
-function hasFinite(arr) {
-  if (!arr) return false;
-  for (const v of arr) {
-    if (Array.isArray(v) ? hasFinite(v) : isNum(v)) return true;
-  }
-  return false;
-}
-
-function argmax(arr) {
-  let best = -1;
-  let bv = -Infinity;
-  arr?.forEach((v, k) => {
-    if (isNum(v) && v > bv) { bv = v; best = k; }
-  });
-  return best;
-}
-
-const r1 = (v) => Math.round(v * 10) / 10;
-
-// ---------------------------------------------------------------------------
-// Layout: where every column, node and the input image go.
-
-// labels = {left, right}: room (px) the input and output labels need.
-function layoutNetwork(sizes, width, height, labels) {
-  const L = sizes.length;
-  const imageMode = sizes[0] > IMAGE_INPUTS;
-  const imgSize = imageMode ? Math.min(120, Math.round(height * 0.3)) : 0;
-  const narrow = width < 520;
-  const right = Math.max(narrow ? 60 : 80, labels.right + MAX_NODE / 2 + 12);
-  const left = imageMode ? 12 + imgSize / 2 : Math.max(narrow ? 40 : 50, labels.left + MAX_NODE / 2 + 12);
-  const colGap = (width - left - right) / Math.max(1, L - 1);
-  const top = PAD.top;
-  const avail = height - PAD.top - PAD.bottom;
-  const cols = sizes.map((n, l) => ({ l, n, x: left + l * colGap, pitch: avail / n, sub: 1 }));
-
-  // One node size for the whole diagram (the smallest any column needs), so that
-  // size never suggests meaning. Crowded columns are staggered into 2–3 sub-columns.
-  let s = MAX_NODE;
-  for (const c of cols) {
-    if (c.l === 0 && imageMode) continue;
-    let cs = Math.min(c.pitch * 0.72, colGap * 0.55);
-    for (let k = 2; k <= 3 && c.pitch * 0.72 < 24 && c.n > 8; k++) {
-      const sk = Math.min(c.pitch * k * 0.72, (colGap * 0.6 - 6 * (k - 1)) / k);
-      if (sk > cs + 2) { cs = sk; c.sub = k; }
-    }
-    s = Math.min(s, cs);
-  }
-  s = Math.max(MIN_NODE, Math.floor(s));
-  for (const c of cols) {
-    c.halfWidth = (c.sub - 1) / 2 * (s + 6) + s / 2;
-    c.nodes = [];
-    if (c.l === 0 && imageMode) continue;
-    for (let k = 0; k < c.n; k++) {
-      const off = ((k % c.sub) - (c.sub - 1) / 2) * (s + 6);
-      c.nodes.push({ x: c.x + off, y: top + c.pitch * (k + 0.5) });
-    }
-  }
-  const image = imageMode
-    ? { x: cols[0].x - imgSize / 2, y: top + (avail - imgSize) / 2, size: imgSize }
-    : null;
-  if (imageMode) cols[0].halfWidth = imgSize / 2;
-  return { L, s, cols, top, avail, width, height, colGap, imageMode, image };
-}
-
-function edgePath(x0, y0, x1, y1) {
-  const c = (x1 - x0) * 0.5;
-  return `M${r1(x0)},${r1(y0)}C${r1(x0 + c)},${r1(y0)} ${r1(x1 - c)},${r1(y1)} ${r1(x1)},${r1(y1)}`;
-}
-
-// ---------------------------------------------------------------------------
+const pageZoom = () => (parseFloat(getComputedStyle(document.documentElement).fontSize) || BASE_FONT_PX) / BASE_FONT_PX;
 
 export class NetworkDiagram {
   constructor(container, opts = {}) {
     this.container = container;
     this.opts = opts;
-    this.height = opts.height || 420;
+    this.baseHeight = opts.height || 420;
     this.mode = "phase";
     this.extra = null; // layer highlighted by highlight(l)
+    this.marks = null; // {edges: [[l, i, j]], nodes: [[l, i]]} from setMarks
     this.f = null; // latest merged frame
     this.builtKey = null;
     this.hover = null;
-    this.lastCursor = null;
-    this.animToggle = false;
-    this.luts = new Map();
-    this.imageData = new Map();
+    this.tipSig = null;
     this.raf = 0;
     this.stats = { renders: 0, draws: 0, builds: 0, drawMs: 0 };
     this.heavyAt = -Infinity; // when heatmaps and edges were last refreshed
     this.heavyTimer = 0;
-    this.sheetDirty = true;   // the sheet must be drawn again from the units' canvases
-    this.units = [];          // every unit canvas (and the input image's), for the sheet
+    this.units = [];          // every UnitCanvas (and the input image's), for the sheet
+    this.painter = new Painter();
+    this.scaleOf = { frame: null, value: 1 };
+    this.nan = { units: 0, deltas: 0, edges: 0, biases: 0 };
+    this.drawn = { rings: false, heat: false, gradient: false };
     this.reducedMotion = window.matchMedia?.("(prefers-reduced-motion: reduce)");
+    this.zoom = pageZoom();
 
     this._frameCb = () => { this.raf = 0; this._draw(); };
     this._makeShell();
+    this.motion = new Motion(this.root);
     this._bindEvents();
   }
 
@@ -204,13 +85,24 @@ export class NetworkDiagram {
   /** "phase": animate each phase (slow motion). "fast": instant updates, no waves. */
   setMode(mode) {
     this.mode = mode === "fast" ? "fast" : "phase";
-    toggle(this.root, "nd-fast", this.mode === "fast");
+    setClass(this.root, "nd-fast", this.mode === "fast");
     this._schedule();
   }
 
   /** Extra highlight of layer l (e.g. for a guided stepper); null clears it. */
   highlight(l) {
     this.extra = Number.isInteger(l) ? l : null;
+    this._schedule();
+  }
+
+  /**
+   * Outline some edges ([l, i, j]: weight layer l, to unit i, from unit j) and units
+   * ([l, i]: layer l, unit i) in the highlight style; null clears them.
+   */
+  setMarks(marks) {
+    const pairs = (a, n) => (Array.isArray(a) ? a.filter((p) => Array.isArray(p) && p.length >= n && p.slice(0, n).every(Number.isInteger)) : []);
+    this.marks = marks ? { edges: pairs(marks.edges, 3), nodes: pairs(marks.nodes, 2) } : null;
+    if (this.lay) this._buildMarks();
     this._schedule();
   }
 
@@ -242,8 +134,10 @@ export class NetworkDiagram {
     const cap = htmlEl("div", "nd-caption", root);
     this.captionMain = htmlEl("span", "nd-caption-main", cap);
     this.captionNote = htmlEl("span", "nd-caption-note", cap);
+    this.nanNote = htmlEl("div", "nd-nan-note", root);
+    this.nanNote.setAttribute("role", "status");
+    this.nanNote.hidden = true;
     const stage = htmlEl("div", "nd-stage", root);
-    stage.style.height = this.height + "px";
     this.stage = stage;
     this.back = svgEl("svg", { class: "nd-back", "aria-hidden": "true" }, stage);
     this.canvasLayer = htmlEl("div", "nd-canvases", stage);
@@ -251,6 +145,8 @@ export class NetworkDiagram {
     this.overlay = htmlEl("div", "nd-overlay", stage);
     this.overlay.setAttribute("role", "alert");
     this.overlay.hidden = true;
+    this.overlayText = htmlEl("div", "nd-overlay-text", this.overlay);
+    this.overlayFacts = htmlEl("div", "nd-overlay-facts", this.overlay);
     this.tip = htmlEl("div", "diagram-tooltip", stage);
     this.tip.setAttribute("role", "tooltip");
     this.tip.id = "nd-tip-" + Math.random().toString(36).slice(2, 8);
@@ -262,23 +158,65 @@ export class NetworkDiagram {
     this.container.appendChild(root);
   }
 
+  // Each symbol the diagram draws has an entry; entries for what is not drawn are hidden.
   _makeLegend(root) {
     const lg = htmlEl("div", "nd-legend", root);
+    const item = (cls) => htmlEl("span", "nd-legend-item " + cls, lg);
     const bar = (label, scale) => {
-      const item = htmlEl("span", "nd-legend-item", lg);
-      htmlEl("span", "nd-legend-label", item).textContent = label;
-      htmlEl("span", "nd-legend-end", item).textContent = MINUS;
-      htmlEl("span", "nd-legend-bar", item).style.background = scale.gradient;
-      htmlEl("span", "nd-legend-end", item).textContent = "+";
+      const it = item("nd-legend-scale");
+      htmlEl("span", "nd-legend-label", it).textContent = label;
+      htmlEl("span", "nd-legend-end", it).textContent = MINUS;
+      htmlEl("span", "nd-legend-bar", it).style.background = scale.gradient;
+      htmlEl("span", "nd-legend-end", it).textContent = "+";
+    };
+    const glyph = (it, draw) => {
+      const g = svgEl("svg", { class: "nd-legend-glyph", width: 16, height: 16, viewBox: "0 0 16 16", "aria-hidden": "true" }, it);
+      draw(g);
+      return it;
+    };
+    const labelled = (cls, draw, label) => {
+      const it = glyph(item(cls), draw);
+      const span = htmlEl("span", "nd-legend-text", it);
+      span.textContent = label;
+      return span;
     };
     bar("activation / weight:", WEIGHT_SCALE);
     bar("δ / gradient:", GRAD_SCALE);
-    const nan = htmlEl("span", "nd-legend-item", lg);
-    htmlEl("span", "nd-legend-nan", nan);
-    htmlEl("span", "nd-legend-label", nan).textContent = "NaN";
-    const w = htmlEl("span", "nd-legend-item nd-legend-width", lg);
-    w.textContent = "edge width ∝ |w|";
-    this.legendScale = w;
+    const mid = WEIGHT_SCALE.css[200];
+    this.legend = {
+      heat: labelled("nd-legend-heat", (g) => {
+        svgEl("rect", { x: 2, y: 2, width: 6, height: 12, fill: WEIGHT_SCALE.css[50] }, g);
+        svgEl("rect", { x: 8, y: 2, width: 6, height: 12, fill: WEIGHT_SCALE.css[215] }, g);
+        svgEl("rect", { x: 2, y: 2, width: 12, height: 12, rx: 2, class: "nd-lg-box", fill: "none" }, g);
+      },
+        "square: the unit's a over the whole plane"),
+      dot: labelled("nd-legend-dot", (g) => svgEl("circle", { cx: 8, cy: 8, r: 5, fill: mid, class: "nd-lg-dot" }, g),
+        "dot: a of the focus example"),
+      bias: labelled("nd-legend-bias", (g) => svgEl("path", { d: "M8,2L14,8L8,14L2,8Z", fill: mid, class: "nd-lg-bias" }, g),
+        "diamond: bias b"),
+      ring: labelled("nd-legend-ring", (g) => svgEl("rect", { x: 2, y: 2, width: 12, height: 12, rx: 3, fill: "none", stroke: GRAD_SCALE.css[40], class: "nd-lg-ring" }, g),
+        "ring: δ = ∂J/∂z of the focus example"),
+      width: labelled("nd-legend-width", (g) => svgEl("path", { d: "M1,11C6,11 10,5 15,5", fill: "none", stroke: "#555", "stroke-width": 3 }, g), ""),
+      flash: labelled("nd-legend-flash", (g) => svgEl("path", { d: "M1,11C6,11 10,5 15,5", fill: "none", stroke: "#111", "stroke-width": 4, opacity: 0.75 }, g), ""),
+      marks: labelled("nd-legend-marks", (g) => svgEl("rect", { x: 2, y: 2, width: 12, height: 12, rx: 3, class: "nd-lg-mark" }, g),
+        "dashed outline: marked by the panel you are using"),
+      nan: labelled("nd-legend-nan-item", (g) => svgEl("rect", { x: 2, y: 3, width: 12, height: 10, class: "nd-legend-nanbox" }, g),
+        "dashed grey: not a number (NaN)"),
+    };
+  }
+
+  _drawLegend(f) {
+    const lg = this.legend;
+    const item = (span) => span.parentElement;
+    setHidden(item(lg.heat), !this.drawn.heat);
+    setHidden(item(lg.ring), !this.drawn.rings);
+    setHidden(item(lg.bias), f.sizes.length < 2);
+    setText(lg.width, widthLegend(f, this.drawn.gradient));
+    setHidden(item(lg.flash), this.mode !== "phase");
+    setText(lg.flash, flashLegend(this.motion.flash));
+    setHidden(item(lg.marks), !this.marks || (!this.marks.edges.length && !this.marks.nodes.length));
+    const n = this.nan;
+    setHidden(item(lg.nan), !(n.units || n.deltas || n.edges || n.biases));
   }
 
   // --- building the DOM for one network shape --------------------------------
@@ -286,7 +224,7 @@ export class NetworkDiagram {
   _key(f) {
     const w = Math.round(this.stage.clientWidth || 0);
     return [f.structure, f.sizes.join("-"), f.activation, f.output,
-      (f.feature_names || []).join(","), w].join("|");
+      (f.feature_names || []).join(","), w, this.zoom].join("|");
   }
 
   _build(f) {
@@ -294,79 +232,63 @@ export class NetworkDiagram {
     this.builtKey = this._key(f);
     this.hover = null;
     this.tip.hidden = true;
-    this.lastCursor = null;
+    this.tipSig = null;
+    this.motion.reset();
     this.image = null; // set again by _buildImage when the input is drawn as an image
     for (const el of [this.back, this.front]) el.replaceChildren();
     this.canvasLayer.replaceChildren();
     this.units = [];
+    this.painter.dirty = true;
 
+    const height = Math.round(this.baseHeight * this.zoom);
+    this.stage.style.height = height + "px";
     const width = Math.max(300, this.stage.clientWidth || 640);
-    const lay = layoutNetwork(f.sizes, width, this.height, this._labelRoom(f));
+    const lay = layoutNetwork(f.sizes, width, height, labelRoom(f, this.zoom), this.zoom);
     this.lay = lay;
-    this._buildSheet(width, this.height);
+    this._buildSheet(width, height);
     for (const el of [this.back, this.front]) {
       el.setAttribute("width", width);
-      el.setAttribute("height", this.height);
-      el.setAttribute("viewBox", `0 0 ${width} ${this.height}`);
+      el.setAttribute("height", height);
+      el.setAttribute("viewBox", `0 0 ${width} ${height}`);
     }
-    this._buildBands(lay);
+    this._buildBands(lay, height);
     this.halo = svgEl("path", { class: "nd-halo", d: "M0,0" }, this.back);
     this.halo.hidden = true;
     this._buildEdges(lay);
     this.focusNode = null; // the one unit reachable with Tab (arrow keys do the rest)
     this._buildColumns(f, lay);
+    this.frontMarks = svgEl("g", { class: "nd-marks" }, this.front);
+    this._buildMarks();
   }
 
-  // Rough text widths (12.5px font) so that labels never fall off the edges.
-  _labelRoom(f) {
-    const n0 = f.sizes[0] > IMAGE_INPUTS ? 0 : f.sizes[0];
-    const names = Array.from({ length: n0 }, (_, j) => featureLabel(f.feature_names?.[j], j));
-    const left = Math.max(0, ...names.map((n) => n.length * 7.5));
-    const right = f.sizes[f.sizes.length - 1] > 1 ? 150 : 80;
-    return { left, right };
-  }
-
-  _buildBands(lay) {
+  _buildBands(lay, height) {
     this.bands = lay.cols.map((c) => {
       const w = Math.min(lay.colGap * 0.92, 2 * c.halfWidth + 26);
       return svgEl("rect", {
         class: "nd-band", x: r1(c.x - w / 2), y: 4, width: r1(w),
-        height: this.height - 8, rx: 10, "data-layer": c.l,
+        height: height - 8, rx: 10, "data-layer": c.l,
       }, this.back);
     });
   }
 
   // Per weight layer: the visible paths, the animation overlays (pathLength 100 so a
-  // dash offset moves the same fraction of every curve) and wide invisible hit paths.
+  // dash offset moves the same fraction of every curve), the marks and wide invisible
+  // hit paths.
   _buildEdges(lay) {
     const groups = { vis: [], fx: [], hit: [] };
-    for (let l = 0; l < lay.L - 1; l++) {
-      groups.vis.push(svgEl("g", { class: "nd-edges", "data-layer": l }, this.back));
-    }
-    for (let l = 0; l < lay.L - 1; l++) {
-      groups.fx.push(svgEl("g", { class: "nd-fx", "data-layer": l }, this.back));
-    }
-    for (let l = 0; l < lay.L - 1; l++) {
-      groups.hit.push(svgEl("g", { class: "nd-hits", "data-layer": l }, this.back));
-    }
-    const s = lay.s;
+    const group = (cls, l) => svgEl("g", { class: cls, "data-layer": l }, this.back);
+    for (let l = 0; l < lay.L - 1; l++) groups.vis.push(group("nd-edges", l));
+    for (let l = 0; l < lay.L - 1; l++) groups.fx.push(group("nd-fx", l));
+    this.backMarks = svgEl("g", { class: "nd-marks" }, this.back);
+    for (let l = 0; l < lay.L - 1; l++) groups.hit.push(group("nd-hits", l));
     this.edges = [];
     for (let l = 0; l < lay.L - 1; l++) {
-      const from = lay.cols[l];
       const to = lay.cols[l + 1];
       const bundle = l === 0 && lay.imageMode;
-      const e = { l, bundle, nTo: to.n, nFrom: bundle ? 1 : from.n, vis: [], fx: [], hit: [] };
+      const e = { l, bundle, nTo: to.n, nFrom: bundle ? 1 : lay.cols[l].n, vis: [], fx: [], hit: [] };
       for (let i = 0; i < to.n; i++) {
         for (let j = 0; j < e.nFrom; j++) {
-          const b = to.nodes[i];
-          let d;
-          if (bundle) {
-            const img = lay.image;
-            d = edgePath(img.x + img.size, img.y + img.size * (i + 0.5) / to.n, b.x - s / 2, b.y);
-          } else {
-            const a = from.nodes[j];
-            d = edgePath(a.x + s / 2, a.y, b.x - s / 2, b.y);
-          }
+          const d = edgePathOf(lay, l, i, j);
           e.vis.push(svgEl("path", { class: "nd-edge", d, stroke: PENDING_FILL, "stroke-width": 1 }, groups.vis[l]));
           e.fx.push(svgEl("path", { d, pathLength: 100 }, groups.fx[l]));
           e.hit.push(svgEl("path", {
@@ -375,8 +297,8 @@ export class NetworkDiagram {
           }, groups.hit[l]));
         }
       }
-      // Dense layers get thinner edges, so a 25×10 layer is not a solid mat of ink.
-      e.maxW = bundle ? 4 : Math.max(1.5, Math.min(6, 6 * Math.sqrt(64 / e.vis.length)));
+      // Dense layers get thinner edges, so a 32×32 layer is not a solid mat of ink.
+      e.maxW = bundle ? 4 : Math.max(1, Math.min(6, 6 * Math.sqrt(64 / e.vis.length)));
       e.code = new Int16Array(e.vis.length).fill(-9);
       e.width = new Float32Array(e.vis.length);
       this.edges.push(e);
@@ -400,23 +322,12 @@ export class NetworkDiagram {
     });
   }
 
-  // Column title a⁽ˡ⁾ and, below it, what the layer is. Narrow screens: the kind is
-  // written once for the hidden layers and once for the output, so labels never collide.
+  // Column title a⁽ˡ⁾ and, below it, what the layer is.
   _buildHeader(f, lay, c, g) {
-    const last = c.l === lay.L - 1;
-    svgEl("text", { class: "nd-col-title", x: r1(c.x), y: 16, "text-anchor": "middle" }, g)
+    svgEl("text", { class: "nd-col-title", x: r1(c.x), y: lay.titleY, "text-anchor": "middle" }, g)
       .textContent = "a" + courseLayer(c.l);
-    const crowded = lay.colGap < 70;
-    let kind = c.l === 0 ? "input" : last ? `output · ${f.output || ""}` : f.activation || "";
-    let anchor = "middle";
-    let x = c.x;
-    if (crowded) {
-      if (c.l === 0 || (c.l > 1 && !last)) return;
-      kind = last ? f.output || "" : `${kind} (hidden)`;
-      anchor = last ? "end" : "start";
-      x = last ? c.x + c.halfWidth : c.x - c.halfWidth;
-    }
-    svgEl("text", { class: "nd-col-kind", x: r1(x), y: 30, "text-anchor": anchor }, g).textContent = kind;
+    const k = columnKind(f, lay, c);
+    if (k) svgEl("text", { class: "nd-col-kind", x: r1(k.x), y: lay.kindY, "text-anchor": k.anchor }, g).textContent = k.kind;
   }
 
   _buildNode(f, lay, c, g, p, i) {
@@ -434,12 +345,12 @@ export class NetworkDiagram {
       rx: Math.round(s / 8), fill: PENDING_FILL,
     }, ng);
     if (l > 0) {
+      const ringGap = s < 16 ? 2.5 : 4;
       n.ring = svgEl("rect", {
-        class: "nd-ring", x: r1(p.x - s / 2 - 4), y: r1(p.y - s / 2 - 4),
-        width: s + 8, height: s + 8, rx: Math.round(s / 8) + 4,
+        class: "nd-ring off", x: r1(p.x - s / 2 - ringGap), y: r1(p.y - s / 2 - ringGap),
+        width: s + 2 * ringGap, height: s + 2 * ringGap, rx: Math.round(s / 8) + ringGap,
       }, ng);
-      n.ring.classList.add("off");
-      const b = Math.max(4, Math.min(8, s * 0.2));
+      const b = Math.max(3, Math.min(8, s * 0.2));
       const bx = p.x - s / 2;
       const by = p.y + s / 2;
       n.bias = svgEl("path", {
@@ -447,15 +358,16 @@ export class NetworkDiagram {
       }, ng);
     }
     n.badge = svgEl("circle", {
-      class: "nd-badge off", cx: r1(p.x + s / 2), cy: r1(p.y - s / 2), r: r1(Math.max(3.5, Math.min(6, s * 0.15))),
+      class: "nd-badge off", cx: r1(p.x + s / 2), cy: r1(p.y - s / 2), r: r1(Math.max(3, Math.min(6, s * 0.15))),
     }, ng);
+    const lx = (dx) => r1(p.x + dx);
     if (l === 0) {
-      n.label = svgEl("text", { class: "nd-label", x: r1(p.x - s / 2 - 8), y: r1(p.y + 4), "text-anchor": "end" }, ng);
+      n.label = svgEl("text", { class: "nd-label", x: lx(-s / 2 - 8), y: r1(p.y + 4 * this.zoom), "text-anchor": "end" }, ng);
       n.label.textContent = featureLabel(f.feature_names?.[i], i);
     } else if (l === lay.L - 1) {
-      n.label = svgEl("text", { class: "nd-label nd-out-label", x: r1(p.x + s / 2 + 10), y: r1(p.y + 4) }, ng);
+      n.label = svgEl("text", { class: "nd-label nd-out-label", x: lx(s / 2 + 10), y: r1(p.y + 4 * this.zoom) }, ng);
       if (c.n > 1) n.label.textContent = String(i);
-      else n.label2 = svgEl("text", { class: "nd-label nd-target", x: r1(p.x + s / 2 + 10), y: r1(p.y + 19) }, ng);
+      else n.label2 = svgEl("text", { class: "nd-label nd-target", x: lx(s / 2 + 10), y: r1(p.y + 19 * this.zoom) }, ng);
     }
     n.canvas = this._canvasAt(p.x - s / 2, p.y - s / 2, s, lay.imageMode && l === 1);
     if (!this.focusNode) {
@@ -466,54 +378,21 @@ export class NetworkDiagram {
   }
 
   _canvasAt(x, y, size, pixelated) {
-    const cv = htmlEl("canvas", pixelated ? "nd-heat nd-pixels" : "nd-heat", this.canvasLayer);
-    cv.width = 1;
-    cv.height = 1;
-    cv.hidden = true;
-    Object.assign(cv.style, { left: r1(x) + "px", top: r1(y) + "px", width: size + "px", height: size + "px" });
-    cv._ctx = cv.getContext("2d");
-    cv._box = { x: r1(x), y: r1(y), size, pixelated, radius: pixelated ? 2 : 4 }; // as diagram.css draws it
-    this.units.push(cv);
-    return cv;
+    const u = new UnitCanvas(this.canvasLayer, x, y, size, pixelated);
+    this.units.push(u);
+    return u;
   }
 
   // The sheet: one canvas over the whole stage, under the units' canvases.
   _buildSheet(width, height) {
     const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
-    const sheet = htmlEl("canvas", "nd-sheet", this.canvasLayer);
-    sheet.setAttribute("aria-hidden", "true");
-    sheet.width = Math.round(width * dpr);
-    sheet.height = Math.round(height * dpr);
-    sheet.style.width = width + "px";
-    sheet.style.height = height + "px";
-    sheet._ctx = sheet.getContext("2d");
-    sheet._dpr = dpr;
-    this.sheet = sheet;
-    this.sheetDirty = true;
-  }
-
-  // Fast mode: copy every shown unit canvas onto the sheet (scaled, rounded corners,
-  // faded while pending), as the units' own canvases would look.
-  _drawSheet() {
-    const sheet = this.sheet;
-    if (!sheet || this.mode !== "fast" || !this.sheetDirty) return;
-    this.sheetDirty = false;
-    const ctx = sheet._ctx;
-    ctx.setTransform(sheet._dpr, 0, 0, sheet._dpr, 0, 0);
-    ctx.clearRect(0, 0, sheet.width, sheet.height);
-    for (const cv of this.units) {
-      if (cv.hidden || cv.width < 1) continue;
-      const b = cv._box;
-      ctx.save();
-      ctx.globalAlpha = cv._c_pending ? 0.3 : 1;
-      ctx.imageSmoothingEnabled = !b.pixelated;
-      ctx.beginPath();
-      if (ctx.roundRect) ctx.roundRect(b.x, b.y, b.size, b.size, b.radius);
-      else ctx.rect(b.x, b.y, b.size, b.size);
-      ctx.clip();
-      ctx.drawImage(cv, b.x, b.y, b.size, b.size);
-      ctx.restore();
-    }
+    const cv = htmlEl("canvas", "nd-sheet", this.canvasLayer);
+    cv.setAttribute("aria-hidden", "true");
+    cv.width = Math.round(width * dpr);
+    cv.height = Math.round(height * dpr);
+    cv.style.width = width + "px";
+    cv.style.height = height + "px";
+    this.sheet = { cv, ctx: cv.getContext("2d"), dpr };
   }
 
   // Many inputs (digits): the focus example drawn as one greyscale image.
@@ -526,11 +405,36 @@ export class NetworkDiagram {
       tabindex: 0, role: "img", "aria-label": "input example as an image",
     }, g);
     svgEl("rect", { class: "nd-box", x: r1(img.x), y: r1(img.y), width: img.size, height: img.size, rx: 3, fill: "none" }, ig);
-    const lab = svgEl("text", { class: "nd-label", x: r1(img.x + img.size / 2), y: r1(img.y + img.size + 16), "text-anchor": "middle" }, ig);
+    const lab = svgEl("text", { class: "nd-label", x: r1(img.x + img.size / 2), y: r1(img.y + img.size + 16 * this.zoom), "text-anchor": "middle" }, ig);
     lab.textContent = `x: ${side}×${Math.ceil(n0 / side)} pixels`;
-    this.image = { g: ig, side, rows: Math.ceil(n0 / side), n: n0 };
+    this.image = { g: ig, side, rows: Math.ceil(n0 / side), n: n0, x: null, w0: null };
     this.image.canvas = this._canvasAt(img.x, img.y, img.size, true);
     this.focusNode = { g: ig };
+  }
+
+  // Marks: outlines built when the marks or the network change, never per frame.
+  _buildMarks() {
+    this.backMarks.replaceChildren();
+    this.frontMarks.replaceChildren();
+    const m = this.marks;
+    if (!m) return;
+    const lay = this.lay;
+    for (const [l, i, j] of m.edges) {
+      const e = this.edges[l];
+      if (!e || i < 0 || i >= e.nTo || (!e.bundle && (j < 0 || j >= e.nFrom))) continue;
+      const idx = e.bundle ? i : i * e.nFrom + j;
+      svgEl("path", { class: "nd-mark nd-mark-edge", d: e.vis[idx].getAttribute("d"), "data-layer": l, "data-to": i, "data-from": j }, this.backMarks);
+    }
+    const s = lay.s;
+    const pad = s < 16 ? 5 : 7;
+    for (const [l, i] of m.nodes) {
+      const n = this.nodes[l]?.[i];
+      if (!n) continue;
+      svgEl("rect", {
+        class: "nd-mark nd-mark-node", x: r1(n.x - s / 2 - pad), y: r1(n.y - s / 2 - pad),
+        width: s + 2 * pad, height: s + 2 * pad, rx: Math.round(s / 8) + pad, "data-layer": l, "data-unit": i,
+      }, this.frontMarks);
+    }
   }
 
   // --- drawing -----------------------------------------------------------------
@@ -542,107 +446,39 @@ export class NetworkDiagram {
     this.stats.draws++;
     const built = this._key(f) !== this.builtKey;
     if (built) this._build(f);
-    this._drawCaption(f);
+    setText(this.captionMain, caption(f, this.mode));
+    setText(this.captionNote, captionNote(f));
     const diverged = f.status === "diverged";
     this._drawDiverged(f, diverged);
-    // Diverged: keep the last good picture (dimmed) under the message; never draw NaN.
-    if (!diverged) {
-      if (this._heavyDue(built)) {
-        this._drawImages(f);
-        this._drawNodes(f);
-        this._drawEdges(f);
-        this._drawSheet();
-      }
-      this._drawHighlight(f);
-      this._animate(f);
+    if (this._heavyDue(built)) {
+      this.nan = { units: 0, deltas: 0, edges: 0, biases: 0 };
+      this._drawImages(f);
+      this._drawNodes(f, diverged);
+      this._drawEdges(f, diverged);
+      if (this.mode === "fast") this.painter.sheet(this.sheet, this.units);
+      const msg = nanMessage(this.nan);
+      setText(this.nanNote, msg);
+      setHidden(this.nanNote, !msg);
     }
+    this._drawHighlight(f);
+    this.motion.onFrame(f, this, this.mode === "phase" && !diverged && !this._reduced());
+    this._drawLegend(f);
     if (this.hover) this._drawTooltip();
     this.stats.drawMs += performance.now() - t0;
   }
 
+  // Diverged: the message, with the true numbers of the frame under it (dimmed): layers
+  // with no finite value keep their last picture, and nothing NaN gets a colour.
   _drawDiverged(f, diverged) {
     this.overlay.hidden = !diverged;
-    toggle(this.stage, "nd-diverged", diverged);
-    if (diverged) {
-      text(this.overlay, f.message || "Training diverged: a value became NaN or infinite. " +
-        "Lower the learning rate and reset.");
-    }
-  }
-
-  _caption(f) {
-    const L = f.sizes.length;
-    const cur = f.cursor || {};
-    const l = cur.layer;
-    const showPhase = cur.phase && cur.phase !== "idle" && (this.mode === "phase" || f.status === "paused");
-    if (f.status === "diverged") return `Training diverged — step ${fmtInt(f.step)}`;
-    if (showPhase) {
-      switch (cur.phase) {
-        case "forward":
-          return l === 0 ? "Forward propagation — input a⁽¹⁾ = x"
-            : `Forward propagation — layer ${l + 1} of ${L}: a${courseLayer(l)} = g(z${courseLayer(l)})`;
-        case "cost":
-          return `Cost J = ${fmt(f.loss?.train)}`;
-        case "backward":
-          if (isNum(cur.example)) {
-            return `Backpropagation — example ${fmtInt(cur.example)} of ${fmtInt(cur.of)}: Δ += δ·aᵀ`;
-          }
-          return l === L - 1 ? `Backpropagation — δ of layer ${l + 1}: δ${courseLayer(l)} = a${courseLayer(l)} ${MINUS} y`
-            : `Backpropagation — δ of layer ${l + 1}: δ${courseLayer(l)} = (W${courseLayer(l)})ᵀδ${courseLayer(l + 1)} ⊙ g′(z${courseLayer(l)})`;
-        case "update":
-          return `Gradient descent update — W ← W ${MINUS} α·∂J/∂W`;
-        default:
-      }
-    }
-    const verb = f.status === "paused" ? "Paused" : "Training";
-    return `${verb} — step ${fmtInt(f.step ?? 0)} · epoch ${fmtEpoch(f.epoch ?? 0)}`;
-  }
-
-  _drawCaption(f) {
-    text(this.captionMain, this._caption(f));
-    let note = "";
-    if (f.sizes.length === 2) {
-      note = f.output === "linear" ? "no hidden layers: this is linear regression"
-        : "no hidden layers: this is logistic regression";
-    }
-    text(this.captionNote, note);
-  }
-
-  // Colour domain of layer l: which value is white and which is full colour.
-  // Sigmoid/softmax outputs are probabilities: 0.5 is white (undecided), like the
-  // decision boundary chart. Otherwise 0 is white; the range sets full colour.
-  _domain(f, l, r) {
-    const L = f.sizes.length;
-    const kind = l === 0 ? "input" : l === L - 1 ? f.output : f.activation;
-    if (kind === "sigmoid" || kind === "softmax") return { centre: 0.5, half: 0.5 };
-    if (kind === "tanh") return { centre: 0, half: 1 };
-    const half = r && isNum(r[0]) && isNum(r[1])
-      ? Math.max(Math.abs(r[0]), Math.abs(r[1]))
-      : Math.max(1, maxAbs(f.focus?.a?.[l]));
-    return { centre: 0, half: Math.max(half, 1e-9) };
-  }
-
-  // 256-entry RGBA lookup: heatmap byte → colour, for one layer's range and domain.
-  _lut(range, dom) {
-    const key = `${range[0]}|${range[1]}|${dom.centre}|${dom.half}`;
-    let lut = this.luts.get(key);
-    if (lut) return lut;
-    if (this.luts.size > 64) this.luts.clear();
-    lut = new Uint8ClampedArray(1024);
-    const src = WEIGHT_SCALE.rgba;
-    for (let b = 0; b < 256; b++) {
-      const v = range[0] + (range[1] - range[0]) * b / 255;
-      const k = scaleIndex((v - dom.centre) / dom.half) * 4;
-      lut[b * 4] = src[k]; lut[b * 4 + 1] = src[k + 1]; lut[b * 4 + 2] = src[k + 2]; lut[b * 4 + 3] = 255;
-    }
-    this.luts.set(key, lut);
-    return lut;
-  }
-
-  _imgData(w, h) {
-    const key = w + "x" + h;
-    let img = this.imageData.get(key);
-    if (!img) { img = new ImageData(w, h); this.imageData.set(key, img); }
-    return img;
+    setClass(this.stage, "nd-diverged", diverged);
+    if (!diverged) return;
+    setText(this.overlayText, f.message || "Training diverged: a value became NaN or infinite. " +
+      "Lower the learning rate and reset.");
+    const facts = [];
+    if (isNum(f.loss?.train)) facts.push(`J = ${fmt(f.loss.train)}`);
+    if (hasFinite(f.weights)) facts.push(`largest |w| = ${fmt(maxAbs(f.weights))}`);
+    setText(this.overlayFacts, facts.length ? "Now: " + facts.join(" · ") : "");
   }
 
   // Phase mode (and the first draw of a new shape) draws everything. Fast mode refreshes
@@ -652,7 +488,7 @@ export class NetworkDiagram {
     const now = performance.now();
     const modeChanged = this.heavyMode !== this.mode;
     this.heavyMode = this.mode;
-    if (modeChanged) this.sheetDirty = true; // the sheet was not kept up in phase mode
+    if (modeChanged) this.painter.dirty = true; // the sheet was not kept up in phase mode
     if (built || modeChanged || this.mode !== "fast" || now - this.heavyAt >= FAST_HEAVY_MS) {
       this.heavyAt = now;
       return true;
@@ -666,66 +502,50 @@ export class NetworkDiagram {
     return false;
   }
 
-  _drawNodes(f) {
+  _drawNodes(f, diverged) {
     const L = f.sizes.length;
     const focus = f.focus || {};
     const deltaScale = Math.max(maxAbs(focus.delta), 1e-12);
     const paramScale = this._paramScale(f);
     const hm = f.heatmaps;
+    const nan = this.nan;
+    const painter = this.painter;
+    let rings = false;
+    let heatShown = false;
     for (let l = 0; l < L; l++) {
       const nodes = this.nodes[l];
       if (!nodes.length) continue;
+      const a = focus.a?.[l];
+      if (diverged && !hasFinite(a)) continue; // keep the last picture of this layer
       const range = hm?.range?.[l];
       const perUnit = Array.isArray(range?.[0]); // also accept one [lo, hi] per unit
-      const a = focus.a?.[l];
       const d = l > 0 ? focus.delta?.[l] : null;
       const b = l > 0 ? f.biases?.[l - 1] : null;
-      const col = this.cols[l];
-      toggle(col, "pending", !a);
+      setClass(this.cols[l], "pending", !a);
       const weightImages = this.image && l === 1; // digits: canvases show weights
       for (const n of nodes) {
         const r = perUnit ? range[n.i] : range;
         const ok = r && isNum(r[0]) && isNum(r[1]);
-        const dom = this._domain(f, l, ok ? r : null);
-        const lut = ok ? this._lut(r, dom) : null;
+        const dom = painter.domain(f, l, ok ? r : null);
+        const lut = ok ? painter.lut(r, dom) : null;
         const v = a ? a[n.i] : null;
         const k = !a ? -2 : isNum(v) ? scaleIndex((v - dom.centre) / dom.half) : -1; // −2: not computed yet
-        const heat = weightImages ? !n.canvas.hidden
-          : this._drawHeat(n.canvas, lut ? hm.layers?.[l]?.[n.i] : null, lut, hm?.res);
-        if (n.canvas._c_pending !== !a) this.sheetDirty = true;
-        toggle(n.canvas, "pending", !a);
-        this._paintNode(n, k, heat);
-        if (n.ring) this._paintRing(n, d, deltaScale);
-        if (n.bias) this._paintBias(n, b, paramScale);
+        const heat = weightImages ? !n.canvas.cv.hidden
+          : painter.heat(n.canvas, lut ? hm.layers?.[l]?.[n.i] : null, lut, hm?.res);
+        heatShown ||= heat && !weightImages;
+        painter.setPending(n.canvas, !a);
+        paintNode(n, k, heat);
+        if (k === -1) nan.units++;
+        if (n.ring) {
+          nan.deltas += paintRing(n, d, deltaScale);
+          rings ||= !!d;
+        }
+        if (n.bias) nan.biases += paintBias(n, b, paramScale);
       }
       if (l === L - 1) this._drawOutputLabels(f, nodes);
     }
-  }
-
-  _paintNode(n, k, heat) {
-    const fill = heat ? "none" : k >= 0 ? WEIGHT_SCALE.css[k] : k === -1 ? NAN_FILL : PENDING_FILL;
-    attr(n.box, "fill", fill);
-    toggle(n.g, "nan", k === -1 && !heat);
-    attr(n.badge, "fill", k >= 0 ? WEIGHT_SCALE.css[k] : NAN_FILL);
-    toggle(n.badge, "nan", k === -1);
-    toggle(n.badge, "off", k === -2);
-  }
-
-  _paintRing(n, d, scale) {
-    if (!d) { toggle(n.ring, "off", true); return; }
-    // Square-root mapping: δ shrinks layer by layer, yet every ring should stay visible
-    // (the sign and the order of magnitudes are kept; the tooltip has the number).
-    const v = d[n.i];
-    const k = isNum(v) ? scaleIndex(Math.sign(v) * Math.sqrt(Math.abs(v) / scale)) : -1;
-    toggle(n.ring, "off", false);
-    toggle(n.ring, "nan", k < 0);
-    attr(n.ring, "stroke", k < 0 ? NAN_GREY : GRAD_SCALE.css[k]);
-  }
-
-  _paintBias(n, b, scale) {
-    const k = b && isNum(b[n.i]) ? scaleIndex(b[n.i] / scale) : -1;
-    attr(n.bias, "fill", k < 0 ? NAN_FILL : WEIGHT_SCALE.css[k]);
-    toggle(n.bias, "nan", k < 0);
+    this.drawn.rings = rings;
+    this.drawn.heat = heatShown;
   }
 
   _drawOutputLabels(f, nodes) {
@@ -733,8 +553,8 @@ export class NetworkDiagram {
     const y = f.focus?.y;
     if (nodes.length === 1) {
       const n = nodes[0];
-      text(n.label, "ŷ = " + (a ? fmt(a[0]) : "…"));
-      text(n.label2, y && y.length === 1 ? "y = " + fmt(y[0]) : "");
+      setText(n.label, "ŷ = " + (a ? fmt(a[0]) : "…"));
+      setText(n.label2, y && y.length === 1 ? "y = " + fmt(y[0]) : "");
       return;
     }
     const pred = a ? argmax(a) : -1;
@@ -743,157 +563,50 @@ export class NetworkDiagram {
       let s = String(n.i);
       if (n.i === pred) s += n.i === truth ? " ◂ predicted = label" : " ◂ predicted";
       else if (n.i === truth) s += " ◂ label";
-      text(n.label, s);
-      toggle(n.label, "predicted", n.i === pred);
+      setText(n.label, s);
+      setClass(n.label, "predicted", n.i === pred);
     }
-  }
-
-  // Decode one base64 uint8 heatmap into the unit's canvas through the layer's LUT.
-  _drawHeat(cv, str, lut, res) {
-    if (!str || !lut || !res) {
-      if (!cv.hidden) { cv.hidden = true; this.sheetDirty = true; }
-      cv._str = null;
-      return false;
-    }
-    if (cv._str === str && cv._lut === lut) {
-      if (cv.hidden) { cv.hidden = false; this.sheetDirty = true; }
-      return true;
-    }
-    this.sheetDirty = true;
-    let bin;
-    try {
-      bin = atob(str);
-    } catch {
-      bin = "";
-    }
-    if (bin.length < res * res) {
-      cv.hidden = true;
-      return false;
-    }
-    if (cv.width !== res) { cv.width = res; cv.height = res; }
-    const img = this._imgData(res, res);
-    const px = img.data;
-    for (let r = 0; r < res; r++) {
-      const src = (res - 1 - r) * res; // grid row 0 is the lowest x₂: flip to screen rows
-      let o = r * res * 4;
-      for (let c = 0; c < res; c++, o += 4) {
-        const q = bin.charCodeAt(src + c) * 4;
-        px[o] = lut[q]; px[o + 1] = lut[q + 1]; px[o + 2] = lut[q + 2]; px[o + 3] = 255;
-      }
-    }
-    cv._ctx.putImageData(img, 0, 0);
-    cv._str = str;
-    cv._lut = lut;
-    if (cv.hidden) cv.hidden = false;
-    return true;
   }
 
   // Digits: the input image (greyscale ink) and each first-layer unit's 64 weights.
   _drawImages(f) {
-    if (!this.image) return;
     const im = this.image;
+    if (!im) return;
     const x = f.focus?.x;
-    if (x && x !== im.x) {
+    if (x && x !== im.x && hasFinite(x)) {
       im.x = x;
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const v of x) if (isNum(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-      const span = hi > lo ? hi - lo : 1;
-      this._paintGrid(im.canvas, x, (v, px, o) => {
-        const g = isNum(v) ? 255 - Math.round((v - lo) / span * 235) : 200;
-        px[o] = g; px[o + 1] = g; px[o + 2] = g;
-      });
+      this.painter.grid(im.canvas, x, im.side, im.rows, inkPainter(x));
     }
     const W0 = f.weights?.[0];
-    if (!W0 || W0 === im.w0) return;
+    if (!W0 || W0 === im.w0 || !hasFinite(W0)) return;
     im.w0 = W0;
-    const scale = Math.max(maxAbs(W0), 1e-12);
-    const rgba = WEIGHT_SCALE.rgba;
-    this.nodes[1]?.forEach((n) => {
-      this._paintGrid(n.canvas, W0[n.i], (v, px, o) => {
-        const k = scaleIndex(v / scale);
-        if (k < 0) { px[o] = px[o + 1] = px[o + 2] = 200; return; }
-        px[o] = rgba[k * 4]; px[o + 1] = rgba[k * 4 + 1]; px[o + 2] = rgba[k * 4 + 2];
-      });
-    });
-  }
-
-  _paintGrid(cv, values, paint) {
-    if (!values) return;
-    const im = this.image;
-    if (cv.width !== im.side) { cv.width = im.side; cv.height = im.rows; }
-    const img = this._imgData(im.side, im.rows);
-    const px = img.data;
-    px.fill(255);
-    for (let j = 0; j < im.n; j++) paint(values[j], px, j * 4);
-    cv._ctx.putImageData(img, 0, 0);
-    cv.hidden = false;
-    this.sheetDirty = true;
+    const paint = weightPainter(Math.max(maxAbs(W0), 1e-12));
+    this.nodes[1]?.forEach((n) => this.painter.grid(n.canvas, W0[n.i], im.side, im.rows, paint));
   }
 
   // One scale for all parameters (weights and biases), so equal colours mean equal values.
-  // (f is this diagram's own merged copy of the frame, so caching on it is safe.)
   _paramScale(f) {
-    if (f._paramScale === undefined) f._paramScale = Math.max(maxAbs(f.biases, maxAbs(f.weights)), 1e-12);
-    return f._paramScale;
+    if (this.scaleOf.frame !== f) {
+      this.scaleOf = { frame: f, value: Math.max(maxAbs(f.biases, maxAbs(f.weights)), 1e-12) };
+    }
+    return this.scaleOf.value;
   }
 
-  _drawEdges(f) {
+  _drawEdges(f, diverged) {
     const backward = f.cursor?.phase === "backward";
     const G = backward ? f.grads?.W : null;
     const wScale = this._paramScale(f);
     const gScale = Math.max(maxAbs(G), 1e-12);
-    text(this.legendScale, `edge width ∝ |w| (max ${fmt(maxAbs(f.weights))})`);
+    let gradient = false;
     this.edges.forEach((e, l) => {
       // While δ flows back, edges whose ∂J/∂W is known show the gradient instead.
       const useG = hasFinite(G?.[l]);
       const M = useG ? G[l] : f.weights?.[l];
-      if (!M) return;
-      if (e.bundle) this._drawBundle(e, M, useG);
-      else this._drawEdgeLayer(e, M, useG ? gScale : wScale, useG);
+      if (!M || (diverged && !hasFinite(M))) return;
+      gradient ||= useG;
+      this.nan.edges += e.bundle ? paintBundle(e, M, useG) : paintEdgeLayer(e, M, useG ? gScale : wScale, useG);
     });
-  }
-
-  _drawEdgeLayer(e, M, scale, useG) {
-    const css = useG ? GRAD_SCALE.css : WEIGHT_SCALE.css;
-    let idx = 0;
-    for (let i = 0; i < e.nTo; i++) {
-      const row = M[i];
-      for (let j = 0; j < e.nFrom; j++, idx++) {
-        const v = row ? row[j] : null;
-        this._paintEdge(e, idx, isNum(v) ? v / scale : null, css, useG);
-      }
-    }
-  }
-
-  // Digits: one edge per first-layer unit, coloured by the mean of its 64 incoming
-  // weights (relative to the largest mean) and as wide as their RMS.
-  _drawBundle(e, M, useG) {
-    const css = useG ? GRAD_SCALE.css : WEIGHT_SCALE.css;
-    const means = M.map((row) => (row ? row.reduce((s, v) => s + v, 0) / row.length : null));
-    const scale = Math.max(maxAbs(means), 1e-12);
-    const rms = M.map((row) => (row ? Math.sqrt(row.reduce((s, v) => s + v * v, 0) / row.length) : 0));
-    const rScale = Math.max(maxAbs(rms), 1e-12);
-    for (let i = 0; i < e.nTo; i++) {
-      const m = means[i];
-      this._paintEdge(e, i, isNum(m) ? m / scale : null, css, useG, isNum(rms[i]) ? rms[i] / rScale : null);
-    }
-  }
-
-  _paintEdge(e, idx, t, css, useG, widthT = t) {
-    const k = scaleIndex(t);
-    const code = k < 0 ? -1 : k + (useG ? 256 : 0);
-    const el = e.vis[idx];
-    if (e.code[idx] !== code) {
-      e.code[idx] = code;
-      el.setAttribute("stroke", k < 0 ? NAN_GREY : css[k]);
-      toggle(el, "nan", k < 0);
-    }
-    const w = k < 0 ? 1 : Math.round((0.5 + (e.maxW - 0.5) * Math.min(1, Math.abs(widthT))) * 4) / 4;
-    if (e.width[idx] !== w) {
-      e.width[idx] = w;
-      el.setAttribute("stroke-width", w);
-    }
+    this.drawn.gradient = gradient;
   }
 
   _activeLayer(f) {
@@ -906,68 +619,12 @@ export class NetworkDiagram {
   _drawHighlight(f) {
     const active = this._activeLayer(f);
     this.cols.forEach((g, l) => {
-      toggle(g, "active-layer", l === active);
-      toggle(g, "highlighted-layer", l === this.extra);
-      toggle(this.bands[l], "on", l === active);
-      toggle(this.bands[l], "guided", l === this.extra);
+      setClass(g, "active-layer", l === active);
+      setClass(g, "highlighted-layer", l === this.extra);
+      setClass(this.bands[l], "on", l === active);
+      setClass(this.bands[l], "guided", l === this.extra);
     });
-    toggle(this.root, "nd-backward", f.cursor?.phase === "backward");
-  }
-
-  // --- phase animation ------------------------------------------------------------
-
-  _animate(f) {
-    const cur = f.cursor || {};
-    const key = `${cur.phase}:${cur.layer}:${f.step}`;
-    if (key === this.lastCursor) return;
-    this.lastCursor = key;
-    if (this.mode !== "phase" || this._reduced()) return;
-    const L = f.sizes.length;
-    const l = cur.layer;
-    if (cur.phase === "forward" && l >= 1) this._fx(l - 1, "fwd");
-    else if (cur.phase === "backward" && l >= 0 && l < L - 1) this._fx(l, "bwd");
-    else if (cur.phase === "backward" && l === L - 1) this._pulse(L - 1);
-    else if (cur.phase === "cost") this._pulse(L - 1);
-    else if (cur.phase === "update") this._flash(f);
-  }
-
-  // Alternate between two identical keyframe sets so that re-adding the class restarts
-  // the animation without forcing a layout.
-  _animClass(name) {
-    this.animToggle = !this.animToggle;
-    return name + (this.animToggle ? "-a" : "-b");
-  }
-
-  _fx(l, name) {
-    const g = this.fxGroups[l];
-    if (g) g.setAttribute("class", "nd-fx " + this._animClass(name));
-  }
-
-  _pulse(l) {
-    const cls = this._animClass("pulse");
-    this.cols[l].classList.remove("pulse-a", "pulse-b");
-    this.cols[l].classList.add(cls);
-    for (const n of this.nodes[l]) {
-      n.canvas.classList.remove("pulse-a", "pulse-b");
-      n.canvas.classList.add(cls);
-    }
-  }
-
-  // Update: each edge flashes, as wide as the change ΔW it just received.
-  _flash(f) {
-    const U = f.update?.W;
-    const scale = Math.max(maxAbs(U), 1e-12);
-    const cls = this._animClass("flash");
-    this.edges.forEach((e, l) => {
-      const M = U?.[l];
-      if (!M) return;
-      e.fx.forEach((el, idx) => {
-        const row = e.bundle ? M[idx] : M[Math.floor(idx / e.nFrom)];
-        const v = e.bundle ? maxAbs(row) : row?.[idx % e.nFrom];
-        el.setAttribute("stroke-width", isNum(v) ? r1(1 + 6 * Math.abs(v) / scale) : 0);
-      });
-      this.fxGroups[l].setAttribute("class", "nd-fx " + cls);
-    });
+    setClass(this.root, "nd-backward", f.cursor?.phase === "backward");
   }
 
   // --- pointer and keyboard --------------------------------------------------------
@@ -981,6 +638,7 @@ export class NetworkDiagram {
     st.addEventListener("focusin", (ev) => this._onFocus(ev));
     st.addEventListener("focusout", () => this._setHover(null));
     this.resizeObserver = new ResizeObserver(() => {
+      this.zoom = pageZoom();
       if (this.f && this._key(this.f) !== this.builtKey) this._schedule();
     });
     this.resizeObserver.observe(this.stage);
@@ -1094,18 +752,16 @@ export class NetworkDiagram {
     this.tip.style.top = Math.round(y) + "px";
   }
 
-  // --- tooltip -----------------------------------------------------------------------
-
   _drawTooltip() {
     const t = this.hover;
     if (!t || !this.f) return;
-    const c = this._tipContent(this.f, t);
+    const c = tipContent(this.f, t, { editable: !!this.opts.onEdgeClick, side: this.image?.side });
     if (!c) { this.tip.hidden = true; return; }
-    text(this.tipTitle, c.title);
-    text(this.tipHint, c.hint || "");
+    setText(this.tipTitle, c.title);
+    setText(this.tipHint, c.hint || "");
     const sig = c.rows.map((r) => r[0]).join("|");
-    if (this.tipBody._sig !== sig) {
-      this.tipBody._sig = sig;
+    if (this.tipSig !== sig) {
+      this.tipSig = sig;
       this.tipBody.replaceChildren(...c.rows.map(([label]) => {
         const tr = htmlEl("tr");
         htmlEl("th", null, tr).textContent = label;
@@ -1113,7 +769,7 @@ export class NetworkDiagram {
         return tr;
       }));
     }
-    c.rows.forEach(([, v], k) => text(this.tipBody.rows[k].cells[1], v));
+    c.rows.forEach(([, v], k) => setText(this.tipBody.rows[k].cells[1], v));
     this.tip.hidden = false;
     if (t.kind === "edge") this._showHalo(t);
   }
@@ -1123,81 +779,8 @@ export class NetworkDiagram {
     const idx = t.i * e.nFrom + t.j;
     const el = e?.vis[idx];
     if (!el) return;
-    attr(this.halo, "d", el.getAttribute("d"));
-    attr(this.halo, "stroke-width", e.width[idx] + 5);
+    setAttr(this.halo, "d", el.getAttribute("d"));
+    setAttr(this.halo, "stroke-width", e.width[idx] + 5);
     this.halo.hidden = false;
-  }
-
-  _tipContent(f, t) {
-    if (t.kind === "node") return this._nodeTip(f, t.l, t.i);
-    if (t.kind === "edge") return this._edgeTip(f, t.l, t.i, t.j);
-    if (t.kind === "bundle") return this._bundleTip(f, t.i);
-    if (t.kind === "pixel") return this._pixelTip(f, t.i);
-    return null;
-  }
-
-  // A value for a person: "—" when the layer is not computed yet, "NaN" when non-finite.
-  _val(layerArr, i) {
-    if (!layerArr) return "— (not yet computed)";
-    return fmt(layerArr[i]);
-  }
-
-  _nodeTip(f, l, i) {
-    const L = f.sizes.length;
-    const fo = f.focus || {};
-    const u = sub(i + 1);
-    if (l === 0) {
-      const name = featureLabel(f.feature_names?.[i], i);
-      return { title: `Input ${name} — a${courseLayer(0)}${u}`, rows: [["a = x", this._val(fo.a?.[0] || fo.x, i)]] };
-    }
-    const rows = [
-      [`z${courseLayer(l)}${u}`, this._val(fo.z?.[l], i)],
-      [`a${courseLayer(l)}${u} = g(z)`, this._val(fo.a?.[l], i)],
-      [`δ${courseLayer(l)}${u}`, this._val(fo.delta?.[l], i)],
-      ["b (bias)", this._val(f.biases?.[l - 1], i)],
-      ["∂J/∂b", this._val(f.grads?.b?.[l - 1], i)],
-    ];
-    if (l === L - 1 && fo.y) rows.push(["y (target)", this._val(fo.y, i)]);
-    const what = l === L - 1 ? "Output unit" : "Hidden unit";
-    return { title: `${what} ${i + 1} of layer ${l + 1}`, rows, hint: "δ = ∂J/∂z for the focus example" };
-  }
-
-  _edgeTip(f, l, i, j) {
-    const g = (m) => m?.[l]?.[i];
-    const from = l === 0 ? featureLabel(f.feature_names?.[j], j) : `a${courseLayer(l)}${sub(j + 1)}`;
-    const w = g(f.weights);
-    return {
-      title: `Weight W${courseLayer(l)}${sub(i + 1)},${sub(j + 1)}: ${from} → z${courseLayer(l + 1)}${sub(i + 1)}`,
-      rows: [
-        ["w", w ? fmt(w[j]) : "NaN"],
-        ["∂J/∂w", g(f.grads?.W) ? fmt(g(f.grads.W)[j]) : "—"],
-        ["last ΔW", g(f.update?.W) ? fmt(g(f.update.W)[j]) : "—"],
-      ],
-      hint: this.opts.onEdgeClick ? "click to edit this weight" : "",
-    };
-  }
-
-  _bundleTip(f, i) {
-    const mean = (row) => (row ? row.reduce((s, v) => s + v, 0) / row.length : null);
-    const n = f.sizes[0];
-    return {
-      title: `${n} weights into hidden unit ${i + 1} (layer 2)`,
-      rows: [
-        ["mean w", fmt(mean(f.weights?.[0]?.[i]))],
-        ["max |w|", fmt(maxAbs(f.weights?.[0]?.[i], -Infinity))],
-        ["mean ∂J/∂w", f.grads?.W?.[0] ? fmt(mean(f.grads.W[0][i])) : "—"],
-        ["mean ΔW", f.update?.W?.[0] ? fmt(mean(f.update.W[0][i])) : "—"],
-      ],
-      hint: "the unit's square shows all its weights as an image",
-    };
-  }
-
-  _pixelTip(f, j) {
-    if (j === null || j === undefined) return null;
-    const side = this.image.side;
-    return {
-      title: `Pixel row ${Math.floor(j / side) + 1}, column ${(j % side) + 1} — x${sub(j + 1)}`,
-      rows: [["a = x", this._val(f.focus?.x, j)]],
-    };
   }
 }

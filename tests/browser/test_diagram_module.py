@@ -449,11 +449,35 @@ def test_resize_relayouts(page):
     assert page.locator(".nd-node").count() == sum(SIZES["big"])
 
 
-def test_legend_names_both_scales(page):
-    show(page, "default")
-    legend = page.inner_text(".nd-legend")
-    assert "activation / weight:" in legend and "δ / gradient:" in legend and "NaN" in legend
+def legend(page) -> str:
+    return page.inner_text(".nd-legend")
+
+
+def test_legend_explains_every_symbol_that_is_drawn(page):
+    show(page, "default", status="paused")
+    text = legend(page)
+    assert "activation / weight:" in text and "δ / gradient:" in text
+    for symbol in ("dot: a of the focus example", "diamond: bias b", "ring: δ", "dark flash", "square:"):
+        assert symbol in text, symbol
+    assert "NaN" not in text, "no NaN entry while nothing is NaN"
     assert page.locator(".nd-root .nd-legend").count() == 1
+    # forward phase: no δ yet, so no ring entry; the edges follow |w|
+    show(page, "default", cursor={"phase": "forward", "layer": 1}, status="paused")
+    assert "ring: δ" not in legend(page)
+    assert "edge width ∝ |w|" in legend(page)
+    # backward: the widths follow the gradient, and the legend says so
+    show(page, "default", cursor={"phase": "backward", "layer": 2}, status="paused")
+    assert "edge width ∝ |∂J/∂w|" in legend(page)
+    # a NaN is said in words above the diagram, and the legend names the dashed grey
+    show(page, "default", nanUnit={"l": 2, "i": 0}, heatmaps=None)
+    assert "dashed grey: not a number (NaN)" in legend(page)
+    note = page.locator(".nd-nan-note")
+    assert note.is_visible() and "1 unit" in note.inner_text()
+    # fast mode has no update flash, so no flash entry
+    page.evaluate("() => window.fixture.diagram.setMode('fast')")
+    show(page, "default")
+    assert "dark flash" not in legend(page)
+    assert not page.locator(".nd-nan-note").is_visible()
 
 
 def test_fmt_rules(page):
