@@ -140,13 +140,15 @@ class SessionStore:
 
     @classmethod
     def for_app(cls, app) -> "SessionStore":
-        """The registry of a Flask app: BPL_STORE (or app.config["STORE"]) names the store;
-        records are written before the reply of every request that changed a session."""
+        """The registry of a Flask app: BPL_STORE (or app.config["STORE"]) names the store
+        ("memory": none, sessions die with the process); records are written before the
+        reply of every request that changed a session."""
         settings = Durability.from_env()
         url = app.config.get("STORE") or settings.store or \
             f"sqlite:///{Path(app.instance_path) / 'sessions.db'}"
         limits = app.config["LIMITS"]
-        registry = cls(limits, open_store(url, limits.session_ttl, settings.lease_seconds), settings)
+        durable = None if url == "memory" else open_store(url, limits.session_ttl, settings.lease_seconds)
+        registry = cls(limits, durable, settings)
         app.after_request(registry.after_request)
         return registry
 
