@@ -27,6 +27,7 @@ from app.data import (
 AUTO_CLASSES = 10
 MAX_CLASSES = 20
 MIN_ROWS = 2
+MAX_INPUTS = 64
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 # What spreadsheets, R and pandas write for a missing value.
@@ -46,7 +47,7 @@ def load_csv(
     train_ratio: float = 0.5,
     seed: int = 0,
     max_rows: int = 5000,
-    max_cols: int = 64,
+    max_cols: int = MAX_INPUTS,
     header: str = "auto",
     standardize: bool | str = True,
     problem: str = "auto",
@@ -96,8 +97,9 @@ def load_csv(
         raise DatasetError(
             f"The file has {len(inputs)} input columns; at most {max_cols} are allowed."
         )
+    read = len(rows)
     rows, dropped = _handle_empty(rows, names, drop_empty)
-    X = _parse_inputs(rows, names, inputs, number)
+    X = _parse_inputs(rows, names, inputs, number, has_header)
     target_cells = [(line, cells[target_col].strip()) for line, cells in rows]
     chosen, y, class_names, detected_problem, levels = _encode_target(
         target_cells, names[target_col], problem, number
@@ -119,7 +121,7 @@ def load_csv(
         target_name=names[target_col],
         class_names=class_names,
         scale=standardization(X_train) if standardize else None,
-        notes=_notes(reading, len(rows), len(names), names[target_col], chosen, class_names,
+        notes=_notes(reading, read, len(names), names[target_col], chosen, class_names,
                      standardize, _has_decimal_commas(rows, inputs, delimiter)),
         reading=reading,
     )
@@ -320,15 +322,19 @@ def _handle_empty(
     return kept, tuple(dropped)
 
 
-def _parse_inputs(rows: list[Record], names: list[str], inputs: list[int], number) -> np.ndarray:
+def _parse_inputs(
+    rows: list[Record], names: list[str], inputs: list[int], number, has_header: bool
+) -> np.ndarray:
     X = np.empty((len(rows), len(inputs)))
     for i, (line, cells) in enumerate(rows):
         for k, j in enumerate(inputs):
             value = number(cells[j])
             if value is None:
+                hint = ("if row 1 names the columns, choose Header: yes" if i == 0 and not has_header
+                        else "only the target column may hold text (class names)")
                 raise DatasetError(
                     f'Row {line}, column "{names[j]}" holds "{_short(cells[j])}", which is not a '
-                    "number; only the target column may hold text (class names)."
+                    f"number; {hint}."
                 )
             if not math.isfinite(value):
                 raise DatasetError(
@@ -436,11 +442,14 @@ def _notes(
         notes.append(f'The target "{target}" holds text, so its {len(class_names)} labels are '
                      f"classes: {', '.join(class_names)}.")
     elif problem == "classification":
+        switch = "; choose Problem: regression to predict it as a number" if len(class_names) > 2 else ""
         notes.append(f'The target "{target}" is treated as classification with '
-                     f"{len(class_names)} classes ({', '.join(class_names)}).")
+                     f"{len(class_names)} classes ({', '.join(class_names)}){switch}.")
     else:
+        switch = ("; choose Problem: classification to make each value a class"
+                  if reading.levels <= MAX_CLASSES else "")
         notes.append(f'The target "{target}" is treated as regression ({reading.levels} '
-                     "different values).")
+                     f"different values){switch}.")
     notes.append("Inputs are standardised with the training rows' means and standard "
                  "deviations." if standardize else "Inputs go into the network unscaled.")
     return tuple(notes)

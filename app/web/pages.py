@@ -15,6 +15,7 @@ from app.data import FEATURE_LABELS, DatasetError
 from app.training import FIELDS, ConfigError, Session, to_query
 from app.training.config import BY_NAME, LEARNING_RATES, PLANE_ONLY, SEED_MAX, applies, from_query
 
+from .data_views import upload_options
 from .helpers import column, error_response, replace_url, with_form_session
 
 bp = Blueprint("pages", __name__)
@@ -147,12 +148,12 @@ def ui_upload(session):
     if file is None or not file.filename:
         return render_template("partials/upload.html", error="Choose a CSV file first."), 400
     try:
-        summary = session.upload_csv(file.read(), column(request.form.get("target")))
+        summary = session.upload_csv(file.read(), column(request.form.get("target")), **upload_options(request.form))
     except DatasetError as e:
         return render_template("partials/upload.html", error=str(e)), 400
     fields = render_fields(["dataset", "output", "loss", "layers", *PLANE_ONLY], session.config, {})
-    response = make_response(render_template("partials/upload.html", summary=summary, name=file.filename)
-                             + fields.get_data(True))
+    response = make_response(render_template("partials/upload.html", summary=summary, name=file.filename,
+                                             data=session.data) + fields.get_data(True))
     return replace_url(response, session.config)
 
 
