@@ -94,41 +94,59 @@ async function call(id, path = "", { method = "POST", body } = {}) {
 
 const getSummary = (id) => call(id, "", { method: "GET" });
 
-/** Your run's settings changed the way a person changes them: through the page's form. */
-function applyToPage(patch) {
-  const form = $("config");
+/** Your run's settings changed the way a person changes them: one control at a time,
+ *  through its own htmx post, so the controls, the address bar and the server agree. */
+async function applyToPage(patch) {
   for (const [key, value] of Object.entries(patch)) {
     const input = $(`input-${key}`);
-    if (!input) return Promise.reject(new Error(`This page has no ${key} control`));
+    if (!input) throw new Error(`This page has no ${key} control`);
+    const done = new Promise((resolve) => document.body.addEventListener("htmx:afterRequest", resolve, { once: true }));
     input.value = String(value);
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    await done;
   }
-  const done = new Promise((resolve) => form.addEventListener("htmx:afterRequest", resolve, { once: true }));
-  window.htmx.trigger(form, "change");
-  return done;
+}
+
+/** This page's session id, once the page has one (a page load alone holds none). */
+function pageSession() {
+  const id = $("session-id").value;
+  if (id) return Promise.resolve(id);
+  return new Promise((resolve) => document.addEventListener("bpl:session", (e) => resolve(e.detail.id), { once: true }));
 }
 
 // The overlay's streams never replace a lost session with a new one (the page's own
 // stream does that for your run): a comparison whose session is gone has ended.
 class PairStream extends SessionStream {
+  open() {
+    this.active = true;
+    super.open();
+  }
+
+  stop() {
+    this.active = false;
+    this.close();
+  }
+
   async recover() {
     if (this.recovering) return;
     this.recovering = true;
-    for (let attempt = 0; attempt < 8 && this.source; attempt++) {
+    this.close();
+    for (let attempt = 0; attempt < 8 && this.active; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 4000)));
       try {
         const r = await fetch(`/api/sessions/${this.id}`);
-        if (r.ok) {
+        if (r.ok && this.active) {
           this.recovering = false;
           this.open();
           return;
         }
         if (r.status === 404) break;
       } catch {
-        // the server is away: wait and try again
+        // the server is away: try again
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 4000)));
     }
     this.recovering = false;
-    if (this.source) this.handlers.onLost(null);
+    if (this.active) this.handlers.onLost(null);
   }
 }
 
@@ -257,7 +275,7 @@ class Run {
   }
 
   detach() {
-    this.stream?.close();
+    this.stream?.stop();
     this.diagram?.destroy();
     this.boundary?.destroy();
     this.stream = this.diagram = this.boundary = null;
@@ -361,7 +379,7 @@ class Comparison {
     dialog.dataset.state = "starting";
     this.say("Forking your run…");
     try {
-      const parent = $("session-id").value;
+      const parent = await pageSession();
       let config = (await getSummary(parent)).config;
       const plan = suggest(config);
       if (plan.refuse) throw new Error(plan.refuse);
@@ -428,7 +446,7 @@ class Comparison {
 
   ended(run) {
     this.say(`${run.key === "a" ? "Your run" : "The fork"} has ended on the server (expired or restarted): close this and compare again.`);
-    run.stream?.close();
+    run.stream?.stop();
     dialog.dataset.state = "ended";
     this.syncTransport();
   }

@@ -133,3 +133,13 @@ def test_the_pair_fits_a_projector_and_stacks_on_a_phone(page, live_server):
     a, b = box("a"), box("b")
     assert a["width"] <= 390 and b["width"] <= 390
     assert page.errors == []
+
+
+def test_sigmoid_vs_relu_first_sets_your_run_to_sigmoid_through_its_own_control(page, live_server):
+    open_comparison(page, live_server, "activation")     # the page's run starts as tanh
+    assert page.locator("#cmp-title").inner_text() == "sigmoid vs ReLU"
+    assert page.locator("#input-activation").input_value() == "sigmoid"
+    wait_until(page, "location.search.includes('activation=sigmoid')")
+    ids = [page.locator(f".cmp-run[data-run={r}]").get_attribute("data-session") for r in "ab"]
+    assert [session(live_server, i)[1]["config"]["activation"] for i in ids] == ["sigmoid", "relu"]
+    assert page.errors == []
