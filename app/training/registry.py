@@ -28,7 +28,7 @@ import numpy as np
 
 from .config import Limits
 from .scheduler import SCHEDULER
-from .session import Session, SessionError
+from .session import Session, SessionBusy
 from .store import Store, StoreError, open_store
 
 log = logging.getLogger("bpl.sessions")
@@ -41,8 +41,8 @@ class TooManySessions(Exception):
     pass
 
 
-class SessionMoving(SessionError):
-    """The session is owned by another live process that did not hand it over in time."""
+class SessionMoving(SessionBusy):
+    """The session's owner, another live process, did not hand it over in time (→ 409, retry)."""
 
 
 @dataclass(frozen=True)
