@@ -9,6 +9,8 @@ import { fmt, fmtEpoch, fmtInt } from "./format.js";
 import { initPanels } from "./panels/index.js";
 import { Timeline } from "./timeline.js";
 import { initExports } from "./exports.js";
+import "./check.js";
+import "./predict.js";
 import "./compare.js";
 
 const body = document.body;
