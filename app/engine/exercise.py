@@ -182,6 +182,8 @@ def read_gradients(net: Network, weights: Sequence, biases: Sequence | None) -> 
         n_out, n_in = W.shape
         hidden = l < len(net.weights) - 1
         note = None
+        if g.ndim == 1:       # a one-row matrix as a flat list (Octave's jsonencode writes those)
+            g = g.reshape(1, -1)
         if g.shape == (n_out, n_in + 1):
             layout = "theta"
         elif g.shape == (n_in + 1, n_out):
