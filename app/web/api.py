@@ -1,65 +1,27 @@
 """The JSON API (see the README's API reference). Every input is validated by the
-session's typed config or its command checks; bad input is a 4xx, never a 500."""
+session's typed config or its command checks, or here (weights); bad input is a 4xx,
+never a 500. Errors map to statuses in one place (`helpers.install`)."""
 
 import secrets
-from functools import wraps
 
-import orjson
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from app.data import DatasetError
-from app.training import ConfigError, SessionError, TooManySessions, to_query
+from app.training import SessionError, to_query
 from app.training.config import SEED_MAX
-from app.training.frames import build_frame, encode
+from app.training.frames import encode
 
-from .errors import error_response, install_handlers
+from .data_views import upload_options
+from .helpers import NOT_FOUND, check_arrays, check_weight, column, error_response, json_body, store, with_session
+
+__all__ = ["bp", "json_body", "store", "with_session"]   # compare.py builds on these
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-install_handlers(bp)
-
-
-def store():
-    return current_app.extensions["sessions"]
-
-
-def json_body(required: bool = True) -> dict:
-    """The request's JSON object; {} for an empty optional body."""
-    if not request.data and not required:
-        return {}
-    try:   # orjson: strict JSON (no NaN literals) and a nesting limit instead of a RecursionError
-        body = orjson.loads(request.get_data(cache=True))
-    except orjson.JSONDecodeError:
-        body = None
-    if not isinstance(body, dict):
-        raise SessionError("body", "The request body must be a JSON object")
-    return body
-
-
-def with_session(view):
-    @wraps(view)
-    def wrapper(session_id: str, **kwargs):
-        session = store().get(session_id)
-        if session is None:
-            return error_response(404, "No such session (it may have expired)", "id")
-        try:
-            return view(session, **kwargs)
-        except (ConfigError, SessionError) as e:
-            return error_response(400, e.message, e.field)
-        except DatasetError as e:
-            return error_response(400, str(e), "dataset")
-    return wrapper
 
 
 @bp.post("/sessions")
 def create_session():
-    try:
-        session = store().create(json_body(required=False))
-    except (ConfigError, SessionError) as e:
-        return error_response(400, e.message, e.field)
-    except DatasetError as e:
-        return error_response(400, str(e), "dataset")
-    except TooManySessions as e:
-        return error_response(429, str(e), None)
+    session = store().create(json_body(required=False))
     return jsonify(session.summary()), 201
 
 
@@ -79,7 +41,7 @@ def patch_session(session):
 @bp.delete("/sessions/<session_id>")
 def delete_session(session_id: str):
     if not store().delete(session_id):
-        return error_response(404, "No such session (it may have expired)", "id")
+        return error_response(404, NOT_FOUND, "id")
     return "", 204
 
 
@@ -114,9 +76,14 @@ def regenerate(session):
 @bp.post("/sessions/<session_id>/step")
 @with_session
 def step(session):
+    """A long step stops after a bounded time; then "done" says how many were made."""
     body = json_body(required=False)
-    session.step(body.get("unit", "batch"), body.get("count", 1))
-    return jsonify(session.summary())
+    count = body.get("count", 1)
+    done = session.step(body.get("unit", "batch"), count)
+    summary = session.summary()
+    if done is not None and done < count:
+        summary["done"] = done
+    return jsonify(summary)
 
 
 @bp.post("/sessions/<session_id>/focus")
@@ -130,7 +97,8 @@ def focus(session):
 @with_session
 def weight(session):
     body = json_body()
-    session.set_weight(body.get("layer"), body.get("to"), body.get("from"), body.get("value"))
+    value = check_weight("value", body.get("value"))
+    session.set_weight(body.get("layer"), body.get("to"), body.get("from"), value)
     return jsonify(session.summary())
 
 
@@ -160,14 +128,13 @@ def probe(session):
 @with_session
 def upload(session):
     """A CSV file: multipart field `file` (and optional `target`), or the raw body
-    with `?target=`. The target is a column name or a 0-based index."""
+    with `?target=`. The target is a column name or a 0-based index; header,
+    problem, standardize and drop_empty are passed to the loader (see app.data)."""
     file = request.files.get("file")
     data = file.read() if file is not None else request.get_data()
-    target = request.form.get("target") or request.args.get("target") or None
-    if target is not None and target.isdigit():
-        target = int(target)
+    target = column(request.form.get("target") or request.args.get("target"))
     try:
-        summary = session.upload_csv(data, target)
+        summary = session.upload_csv(data, target, **upload_options(request.values))
     except DatasetError as e:
         return error_response(400, str(e), "file")
     return jsonify({"upload": summary, **session.summary()})
@@ -177,15 +144,14 @@ def upload(session):
 @with_session
 def timeline(session):
     with session.lock:
-        return jsonify({"steps": session.history.timeline(), "step": session.step_count})
+        return jsonify({"steps": session.history.timeline(), "step": session.moment().step})
 
 
 @bp.get("/sessions/<session_id>/timeline/<int:index>")
 @with_session
 def timeline_frame(session, index: int):
     """The frame of one moment in the history, for the scrubber (changes nothing)."""
-    body = encode(session.view_snapshot(index, build_frame))
-    return current_app.response_class(body, mimetype="application/json")
+    return current_app.response_class(session.timeline_frame(index), mimetype="application/json")
 
 
 @bp.post("/sessions/<session_id>/timeline/<int:index>/restore")
@@ -241,6 +207,8 @@ def put_params(session):
     body = json_body()
     if not isinstance(body.get("weights"), list) or not isinstance(body.get("biases"), list):
         raise SessionError("weights", "Send {\"weights\": [...], \"biases\": [...]} as nested lists")
+    check_arrays("weights", body["weights"], 3)
+    check_arrays("biases", body["biases"], 2)
     session.set_params(body["weights"], body["biases"])
     return jsonify(session.params())
 

@@ -39,6 +39,8 @@ class AssetStore:
         self._lock = threading.Lock()
 
     def get(self, filename: str) -> Asset | None:
+        if "\x00" in filename:   # no file has one; the OS would refuse the path
+            return None
         path = (self.root / filename).resolve()
         if self.root not in path.parents:
             return None

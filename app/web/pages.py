@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 
 from app.data import FEATURE_LABELS, DatasetError
 from app.training import FIELDS, ConfigError, Session, to_query
-from app.training.config import BY_NAME, LEARNING_RATES, PLANE_ONLY, SEED_MAX, applies, from_query
+from app.training.config import BY_NAME, LEARNING_RATES, PLANE_ONLY, SEED_MAX, applies, from_query, structural_change
 
 from .data_views import upload_options
 from .helpers import column, error_response, replace_url, with_form_session
@@ -91,7 +91,8 @@ def ui_config(session):
     if config["dataset"] != old["dataset"]:
         followed |= set(PLANE_ONLY)   # they grey out or come back
     was_invalid = set(raw) if request.form.get("invalid") else set()
-    return replace_url(render_fields(adjusted | followed | was_invalid, config, {}), config)
+    redrawn = {"layers"} if structural_change(old, config) else set()   # its +/− steppers follow the network
+    return replace_url(render_fields(adjusted | followed | was_invalid | redrawn, config, {}), config)
 
 
 def shown_value(value) -> str:

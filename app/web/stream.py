@@ -10,10 +10,7 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 
-from app.training.frames import encoded_frame
-
-from .api import store
-from .errors import error_response
+from .helpers import NOT_FOUND, error_response, store
 
 bp = Blueprint("stream", __name__, url_prefix="/api")
 MIN_INTERVAL = 1 / 60
@@ -51,7 +48,7 @@ def next_frame(session, sent_seq: int, timeout: float, not_before: float = 0.0):
             if session.closed:
                 return None
             if session.status == "running":
-                encoded = getattr(session, "_encoded", None)
+                encoded = session.published
                 if encoded is not None and encoded.seq > sent_seq:
                     return encoded
                 session.frame_wanted = True
@@ -64,49 +61,49 @@ def next_frame(session, sent_seq: int, timeout: float, not_before: float = 0.0):
             if left <= 0:
                 return None
             session.changed.wait(left)
-    with session.lock:
-        return encoded_frame(session)
+    return session.events()
 
 
 @bp.get("/sessions/<session_id>/events")
 def events(session_id: str):
+    """The stream's slot is counted here and released when the response is closed,
+    which the WSGI server does for every request: also for a HEAD (whose body is never
+    iterated) and for a client that hangs up before the first byte. A HEAD is how the
+    page asks whether a stream would be accepted, and when to retry if not."""
     session = store().get(session_id)
     if session is None:
-        return error_response(404, "No such session (it may have expired)", "id")
+        return error_response(404, NOT_FOUND, "id")
     heartbeat = current_app.config["STREAM_HEARTBEAT"]
     max_seconds = current_app.config["STREAM_MAX_SECONDS"]
     sessions = store()
     refused = sessions.open_stream(session)
     if refused:
-        response = error_response(429 if "per session" in refused else 503, refused, "stream")
-        response.headers["Retry-After"] = "2"
-        return response
+        return error_response(429 if "per session" in refused else 503, refused, "stream", retry_after=2)
     shrink_send_buffer()
 
     def generate():
-        try:
-            yield b"retry: 1000\n\n"
-            sent_seq, sent_status, sent_cursor = -1, None, None
-            last_send, end = 0.0, time.monotonic() + max_seconds
-            while time.monotonic() < end:
-                encoded = next_frame(session, sent_seq, heartbeat, last_send + MIN_INTERVAL)
-                if session.closed:
-                    break
-                if encoded is None:
-                    yield b": keep-alive\n\n"
-                    continue
-                chunk = event("frame", encoded.frame, encoded.seq)
-                if encoded.phase is not None and encoded.cursor != sent_cursor:
-                    chunk += event("phase", encoded.phase, encoded.seq)
-                if encoded.status != sent_status:
-                    chunk += event("status", encoded.status, encoded.seq)
-                sent_seq, sent_status, sent_cursor = encoded.seq, encoded.status, encoded.cursor
-                last_send = time.monotonic()
-                yield chunk
+        yield b"retry: 1000\n\n"
+        sent_seq, sent_status, sent_cursor = -1, None, None
+        last_send, end = 0.0, time.monotonic() + max_seconds
+        while time.monotonic() < end:
+            encoded = next_frame(session, sent_seq, heartbeat, last_send + MIN_INTERVAL)
             if session.closed:
-                yield event("error", b'{"message": "This session has ended."}')
-        finally:
-            sessions.close_stream(session)
+                break
+            if encoded is None:
+                yield b": keep-alive\n\n"
+                continue
+            chunk = event("frame", encoded.frame, encoded.seq)
+            if encoded.phase is not None and encoded.cursor != sent_cursor:
+                chunk += event("phase", encoded.phase, encoded.seq)
+            if encoded.status != sent_status:
+                chunk += event("status", encoded.status, encoded.seq)
+            sent_seq, sent_status, sent_cursor = encoded.seq, encoded.status, encoded.cursor
+            last_send = time.monotonic()
+            yield chunk
+        if session.closed:
+            yield event("error", b'{"message": "This session has ended."}')
 
-    return Response(generate(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = Response(generate(), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response.call_on_close(lambda: sessions.close_stream(session))
+    return response

@@ -1,6 +1,11 @@
 // Wires the page together: the stream feeds the diagram and charts; keyboard
 // shortcuts press the htmx buttons; the session id lives in one hidden input that
-// every htmx control includes, so a recovered session is one assignment away.
+// every htmx control inherits, so a recovered session is one assignment away.
+//
+// The page arrives without a session (a page load holds none): it draws the preview
+// frame it carries, then reconnects to the session this tab had for the same link
+// (sessionStorage, so a reload or a server restart finds it again) or creates one from
+// the link. Until then, API calls and htmx requests wait for it.
 
 import { NetworkDiagram } from "./diagram.js";
 import { BoundaryChart, LossChart, loadPlotly } from "./charts.js";
@@ -12,6 +17,7 @@ import { initExports } from "./exports.js";
 import "./check.js";
 import "./predict.js";
 import "./compare.js";
+import "./projection.js";
 
 const body = document.body;
 const $ = (id) => document.getElementById(id);
@@ -24,9 +30,10 @@ let lossChart = null;
 let boundaryChart = null;
 let latest = null;
 
-if (body.dataset.query !== undefined && location.search.slice(1) !== body.dataset.query) {
-  history.replaceState(null, "", "/?" + body.dataset.query);
-}
+const STORED = "bpl-session";
+const linkQuery = location.search.slice(1);
+let markReady;
+const ready = new Promise((resolve) => { markReady = resolve; });
 
 const diagram = new NetworkDiagram($("diagram"), {
   onEdgeClick: (l, i, j, w) => panels.selectEdge(l, i, j, w),
@@ -37,7 +44,8 @@ function sessionId() {
   return sessionInput.value;
 }
 
-function api(path, options = {}) {
+async function api(path, options = {}) {
+  await ready;
   return fetch(`/api/sessions/${sessionId()}${path}`, {
     headers: { "Content-Type": "application/json" },
     ...options,
@@ -123,16 +131,61 @@ function onStatus({ status, message }) {
   if (status !== lastStatus) lastStatus = status;
 }
 
+const CONNECTION_TEXT = {
+  live: "",
+  reconnecting: "reconnecting…",
+  failed: "Lost the server: reload the page to try again.",
+};
+
 function onConnection(state) {
-  const el = $("connection");
-  el.textContent = state === "live" ? "" : "reconnecting…";
+  $("connection").textContent = CONNECTION_TEXT[state];
   body.dataset.connection = state;
 }
 
-function onLost(newId) {
-  sessionInput.value = newId;
+function onLost(newId, { recovered, dropped }) {
+  adopt(newId);
+  if (recovered) {
+    const without = dropped.length ? ` (without ${dropped.join(", ")}, which the server could not restore)` : "";
+    showNotice(`This session could not be recovered; started a new one from the link${without}.`);
+    refreshFields();
+  } else if (dropped.length) {
+    refreshFields();
+  }
+}
+
+function adopt(id) {
+  sessionInput.value = id;
   drawnKey = null;
+  remember();
   announceSession();
+  markReady();
+}
+
+// This tab's session for this link, so a reload reconnects to it.
+function remember() {
+  sessionStorage.setItem(STORED, JSON.stringify({ id: sessionId(), query: location.search.slice(1) }));
+}
+
+function stored() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(STORED));
+    return s && s.query === linkQuery && typeof s.id === "string" ? s.id : null;
+  } catch {
+    return null;
+  }
+}
+
+function showNotice(text) {
+  const notice = $("ui-notice");
+  notice.textContent = text;
+  notice.hidden = false;
+}
+
+// Re-render settings from the session's configuration (after adopting a session, or
+// when its network changed): every field but the one being edited.
+function refreshFields(names = "") {
+  const active = document.activeElement?.closest?.("[data-field]")?.dataset.field || "";
+  return htmx.ajax("POST", "/ui/fields", { source: body, swap: "none", values: { names, skip: active } });
 }
 
 // Other modules follow the session through these events rather than importing main.js.
@@ -160,9 +213,39 @@ initExports({ api, sessionId, root: $("export-tools") });
 const first = document.getElementById("first-frame");
 if (first) onFrame(JSON.parse(first.textContent));
 
-const stream = new SessionStream(sessionId(), { onFrame, onStatus, onConnection, onLost });
-announceSession();
-stream.open();
+const stream = new SessionStream(null, { onFrame, onStatus, onConnection, onLost });
+
+async function start() {
+  const id = stored();
+  if (id) {
+    try {
+      if ((await fetch(`/api/sessions/${id}`)).ok) {
+        stream.id = id;
+        adopt(id);
+        $("link-notice")?.remove();   // the preview could not show this session's data; the stream will
+        refreshFields();
+        stream.open();
+        return;
+      }
+    } catch {
+      // the server is away: recovery below waits for it
+    }
+  }
+  if (body.dataset.query !== undefined && linkQuery !== body.dataset.query) {
+    history.replaceState(null, "", "/?" + body.dataset.query);
+  }
+  stream.recover();   // with no session yet, this creates one from the link
+}
+start();
+
+// An htmx control used before the page has its session waits for it.
+body.addEventListener("htmx:confirm", (e) => {
+  if (sessionId()) return;
+  e.preventDefault();
+  ready.then(() => e.detail.issueRequest(true));
+});
+// The address bar follows the configuration (HX-Replace-Url); so does this tab's memory.
+body.addEventListener("htmx:replacedInHistory", remember);
 
 // After a divergence: one click to a tenth of the learning rate, from the initial weights.
 $("btn-lower-lr").addEventListener("click", () => {
@@ -170,13 +253,6 @@ $("btn-lower-lr").addEventListener("click", () => {
   input.value = String(Number(input.value) / 10);
   input.dispatchEvent(new Event("change", { bubbles: true }));
   document.body.addEventListener("htmx:afterRequest", () => htmx.trigger("#btn-reset", "click"), { once: true });
-});
-
-// The settings live all over the page but belong to one form (form="config"); htmx
-// listens on the form element, which a control outside it never bubbles to.
-document.addEventListener("change", (e) => {
-  const form = e.target.form;
-  if (form && form.id === "config" && !form.contains(e.target)) htmx.trigger(form, "change");
 });
 
 // A control posted to a session the server no longer has: recover, then the user
@@ -213,14 +289,25 @@ $("weight-form").addEventListener("submit", async (e) => {
   $("weight-error").textContent = (await r.json()).error.message;
 });
 
-// Keyboard shortcuts: space play/pause, → step, r reset — not while typing, and a
-// focused button keeps its own space/enter.
-const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA", "BUTTON"]);
+// Keyboard shortcuts: space play/pause, → step, r reset. → steps wherever the focus is
+// except where it moves a caret or a slider (a focused select does not change); space
+// and r are left to whatever has the focus (a button's own space, a select's letters).
+const CARET = new Set(["text", "search", "number", "email", "url", "tel", "password", "range", ""]);
+function typing(el) {
+  return el.tagName === "TEXTAREA" || el.isContentEditable ||
+    (el.tagName === "INPUT" && CARET.has(el.getAttribute("type") || ""));
+}
 document.addEventListener("keydown", (e) => {
-  if (TYPING.has(e.target.tagName) || dialog.open || e.ctrlKey || e.metaKey || e.altKey) return;
-  const button = { " ": "btn-play", ArrowRight: "btn-step", r: "btn-reset" }[e.key];
+  if (dialog.open || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+  if (e.key === "ArrowRight") {
+    e.preventDefault();
+    $("btn-step").click();
+    return;
+  }
+  if (["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(e.target.tagName)) return;
+  const button = { " ": "btn-play", r: "btn-reset" }[e.key];
   if (button) {
     e.preventDefault();
     $(button).click();
   }
-});
+}, { capture: true });

@@ -1,21 +1,44 @@
 // The page's connection to its session: an EventSource on the SSE stream that keeps
-// only the newest frame, says "reconnecting…" while the server is away, and, when the
-// server has forgotten the session (a restart), asks for a new one built from the
-// configuration in the address bar.
+// only the newest frame and says "reconnecting…" while the server is away.
+//
+// When the stream is refused, `recover` finds out why with a HEAD on the same URL
+// (which holds no stream slot): 429/503 → wait as long as Retry-After says; 404 → the
+// server no longer has this session (a restart without it), so make a new one from the
+// link; anything else → back off exponentially. It gives up after a few minutes and
+// says so instead of retrying for ever. With no session yet (a fresh page), the first
+// recovery is simply the creation of the session.
+
+const MAX_ATTEMPTS = 12;        // ≈ 2 minutes of backoff
+const MAX_DELAY = 15;           // seconds
+const JSON_HEADERS = { "Content-Type": "application/json" };
+
+const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+const backoff = (attempt) => Math.min(0.5 * 2 ** attempt, MAX_DELAY) * (0.75 + Math.random() / 2);
+
+function retryAfter(response, attempt) {
+  const seconds = Number(response.headers.get("Retry-After"));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 120) : backoff(attempt);
+}
 
 export class SessionStream {
+  // onLost(newId, {recovered, dropped}): a new session replaced a lost one (recovered)
+  // or was created for a fresh page; dropped names the link's settings it had to leave out.
   constructor(sessionId, { onFrame, onStatus, onPhase, onConnection, onLost }) {
     this.id = sessionId;
     this.handlers = { onFrame, onStatus, onPhase, onConnection, onLost };
     this.source = null;
     this.recovering = false;
+    this.failures = 0;          // opens in a row that never reached "open"
   }
 
   open() {
     this.close();
     const source = new EventSource(`/api/sessions/${this.id}/events`);
     this.source = source;
-    source.addEventListener("open", () => this.handlers.onConnection("live"));
+    source.addEventListener("open", () => {
+      this.failures = 0;
+      this.handlers.onConnection("live");
+    });
     source.addEventListener("frame", (e) => this.handlers.onFrame(JSON.parse(e.data)));
     source.addEventListener("status", (e) => this.handlers.onStatus(JSON.parse(e.data)));
     source.addEventListener("phase", (e) => this.handlers.onPhase?.(JSON.parse(e.data)));
@@ -23,7 +46,7 @@ export class SessionStream {
   }
 
   // An error event means the connection dropped (the browser retries by itself) or
-  // the server refused the stream (closed: the session is gone, so make a new one).
+  // the server refused the stream (closed: find out why and act on it).
   lost() {
     this.handlers.onConnection("reconnecting");
     if (this.source && this.source.readyState === EventSource.CLOSED) {
@@ -34,27 +57,69 @@ export class SessionStream {
   async recover() {
     if (this.recovering) return;
     this.recovering = true;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const still = await fetch(`/api/sessions/${this.id}`);
-        if (still.ok) break;
-        const created = await fetch("/api/sessions", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify(configFromUrl()),
-        });
-        if (created.ok) {
-          this.id = (await created.json()).id;
-          this.handlers.onLost(this.id);
-          break;
+    this.close();
+    this.failures += 1;
+    try {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const wait = await this.attempt(attempt);
+        if (wait === 0) {
+          if (this.failures > 1) await sleep(backoff(this.failures));   // refused again right after a welcome
+          this.open();
+          return;
         }
-      } catch {
-        // the server is still down: wait and try again
+        await sleep(wait);
       }
-      await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 4000)));
+      this.handlers.onConnection("failed");
+    } finally {
+      this.recovering = false;
     }
-    this.recovering = false;
-    this.open();
+  }
+
+  // One try: 0 when the stream may open now, else the seconds to wait before the next.
+  async attempt(attempt) {
+    if (!this.id) return this.replace(attempt, false);
+    let probe;
+    try {
+      probe = await fetch(`/api/sessions/${this.id}/events`, { method: "HEAD" });
+    } catch {
+      return backoff(attempt);              // the server is away
+    }
+    if (probe.ok) return 0;
+    if (probe.status === 404) return this.replace(attempt, true);
+    if (probe.status === 429 || probe.status === 503) return retryAfter(probe, attempt);
+    return backoff(attempt);
+  }
+
+  // A new session from the link's configuration. A setting the server refuses (say
+  // dataset=csv after a restart lost the upload) is left out, and said, rather than
+  // asked for again and again.
+  async replace(attempt, recovered) {
+    let config = configFromUrl();
+    const dropped = [];
+    for (let tries = 0; tries < 6; tries++) {
+      let r;
+      try {
+        r = await fetch("/api/sessions", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(config) });
+      } catch {
+        return backoff(attempt);
+      }
+      if (r.status === 201) {
+        this.id = (await r.json()).id;
+        this.handlers.onLost(this.id, { recovered, dropped });
+        return 0;
+      }
+      if (r.status === 429 || r.status === 503) return retryAfter(r, attempt);
+      if (r.status !== 400) return backoff(attempt);
+      const field = (await r.json().catch(() => null))?.error?.field;
+      if (field && field in config) {
+        dropped.push(field);
+        delete config[field];
+      } else {
+        dropped.push(...Object.keys(config).filter((k) => k !== "seed"));
+        config = "seed" in config ? { seed: config.seed } : {};
+      }
+    }
+    return backoff(attempt);
   }
 
   close() {
