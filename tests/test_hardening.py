@@ -565,3 +565,16 @@ def test_allowed_hosts_come_from_the_environment(monkeypatch):
     app = create_app({"TESTING": True})
     assert app.config["ALLOWED_HOSTS"] == ["a.example:5000", "https://b.example"]
     app.extensions["sessions"].close_all()
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "0", "http"])
+def test_a_bad_port_is_a_clear_message_and_exit_code_2(port):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-m", "app", "--port", port], cwd=Path(__file__).parent.parent,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "argument --port" in done.stderr and "1 to 65535" in done.stderr
+    assert "Traceback" not in done.stderr
