@@ -12,7 +12,10 @@ const CONFIG = {
   responsive: true,
   modeBarButtons: [["toImage"]], // only the PNG download, no zoom/pan clutter
 };
-const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 11, color: "#333" };
+const FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+// The page's type scale (app.css: 14 px text, 18 px on a projector): chart text follows it.
+const typeScale = () => (parseFloat(getComputedStyle(document.documentElement).fontSize) || 14) / 14;
+const font = (z) => ({ family: FAMILY, size: Math.round(11 * z * 10) / 10, color: "#333" });
 const LOSS_FLUSH_MS = 200;          // paused / stepping
 const LOSS_FLUSH_RUNNING_MS = 1000; // while training streams frames
 const LOSS_QUIET_MS = 200;          // …unless no new step came for this long
@@ -21,6 +24,21 @@ const MAX_POINTS = 5000;
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 const num = (v) => (isNum(v) ? v : null); // Plotly leaves a gap at null
+
+// Classes of a 2-D problem: two take the ends of the orange–blue scale, as the surface
+// does; with more, the first and last stay orange and blue and the middle ones get
+// distinct dark or saturated colours (never the scale's white middle: white on white).
+// Greens and purples are left out: they mean δ and gradients.
+const MIDDLE_CLASSES = ["#4d4d4d", "#d55e00", "#56b4e9", "#c9a800", "#7a5230", "#000000", "#e69f00", "#9aa5b1"];
+
+/** One CSS colour per class 0…k−1. */
+export function classColours(k) {
+  if (k <= 2) return [WEIGHT_SCALE.neg, WEIGHT_SCALE.pos];
+  const middle = Array.from({ length: k - 2 }, (_, c) => MIDDLE_CLASSES[c % MIDDLE_CLASSES.length]);
+  return [WEIGHT_SCALE.neg, ...middle, WEIGHT_SCALE.pos];
+}
+
+const rgbOf = (hex) => [1, 3, 5].map((o) => parseInt(hex.slice(o, o + 2), 16));
 
 let plotlyPromise = null;
 
@@ -78,6 +96,8 @@ export class LossChart {
     this.lastFlush = -Infinity;
     this.lastPush = 0;
     this.running = false;
+    this.viewStep = null;   // the step shown from the past (timeline), or null
+    this.generation = undefined;
     this._clear();
     showMessage(this.msg, "Loading chart…");
     this.ready = Promise.resolve(plotlyPromise).then((P) => {
@@ -124,7 +144,17 @@ export class LossChart {
       if (this.pend.step.length) this._schedule();
     }
     if (!isNum(frame.step)) return;
-    if (frame.step < this.lastStep) this.reset(null); // training was reset
+    if (frame.step < this.lastStep) {
+      // The same run at an earlier step is a moment of the past (the timeline): keep the
+      // curve and mark the step. Another generation: training was reset.
+      if (frame.generation !== undefined && frame.generation === this.generation) {
+        this._markStep(frame.step);
+        return;
+      }
+      this.reset(null);
+    }
+    this.generation = frame.generation;
+    this._markStep(null);
     if (frame.step <= this.lastStep) return;
     this.lastStep = frame.step;
     this.lastPush = performance.now();
@@ -153,6 +183,21 @@ export class LossChart {
       }
       this._flush();
     }, this.due - now);
+  }
+
+  // A dotted line at the step the page shows from the past (null: none, live).
+  _markStep(step) {
+    if (step === this.viewStep) return;
+    this.viewStep = step;
+    if (this.P) this.P.relayout(this.gd, { shapes: this._viewShapes() });
+  }
+
+  _viewShapes() {
+    if (!isNum(this.viewStep)) return [];
+    return [{
+      type: "line", xref: "x", yref: "paper", x0: this.viewStep, x1: this.viewStep, y0: 0, y1: 1,
+      line: { color: "#183b56", width: 1.5, dash: "dot" },
+    }];
   }
 
   /** Log-scale y axis for the loss (nice for long runs). */
@@ -224,11 +269,13 @@ export class LossChart {
       line("test acc.", d.accTest, "dash", "#999", "y2", 1.5),
     ];
     traces[2].showlegend = traces[3].showlegend = this.hasAcc;
+    const z = typeScale();
     const layout = {
-      font: FONT,
-      margin: { l: 46, r: this.hasAcc ? 40 : 12, t: 26, b: 34 },
+      font: font(z),
+      margin: { l: 46 * z, r: this.hasAcc ? 40 * z : 12, t: 26 * z, b: 34 * z },
       showlegend: true,
-      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 10.5 } },
+      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 10.5 * z } },
+      shapes: this._viewShapes(),
       xaxis: { title: { text: "step", standoff: 4 }, zeroline: false, rangemode: "tozero" },
       yaxis: { title: { text: "cost J", standoff: 4 }, type: this.log ? "log" : "linear", zeroline: false, rangemode: "tozero" },
       yaxis2: {
@@ -374,10 +421,21 @@ export class BoundaryChart {
     return [Math.min(...ys, 0), Math.max(...ys, 1)];
   }
 
+  // Three or more classes: one colour per class (classColours), surface and points alike.
+  _categories() {
+    const k = this.data?.classes || 0;
+    return this._classification() && k > 2 ? k : 0;
+  }
+
   _pointMarker(points, open) {
     const [cmin, cmax] = this._pointRange(points);
+    const k = this._categories();
+    const colours = k ? classColours(k) : null;
+    const colour = k
+      ? { color: (points?.y || []).map((c) => colours[c] ?? "#9aa5b1") }
+      : { color: (points?.y || []).map(num), cmin, cmax, colorscale: WEIGHT_SCALE.plotly };
     return {
-      color: (points?.y || []).map(num), cmin, cmax, colorscale: WEIGHT_SCALE.plotly, showscale: false,
+      ...colour, showscale: false,
       size: open ? 6.5 : 6,
       symbol: open ? "circle-open" : "circle",
       line: open ? { width: 1.8 } : { width: 0.8, color: "#fff" },
@@ -391,7 +449,8 @@ export class BoundaryChart {
       type: "scatter", mode: "markers", name,
       x: (p?.x || []).map((v) => v[0]), y: (p?.x || []).map((v) => v[1]),
       marker: this._pointMarker(p, open),
-      hovertemplate: `${name}<br>x₁ %{x:.3g}<br>x₂ %{y:.3g}<br>y %{marker.color:.3g}<extra></extra>`,
+      customdata: p?.y || [],
+      hovertemplate: `${name}<br>x₁ %{x:.3g}<br>x₂ %{y:.3g}<br>y %{customdata:.3g}<extra></extra>`,
     });
     this.pointRange = this._classification() ? null : this._pointRange(d.train);
     const traces = [
@@ -409,9 +468,10 @@ export class BoundaryChart {
     // Grid lines now lie on top of the surface (they used to be under the 62 % heatmap):
     // as faint as they were then.
     const axis = { zeroline: false, fixedrange: true, constrain: "domain", gridcolor: "rgba(220,220,220,0.45)" };
+    const z = typeScale();
     const layout = {
-      font: FONT,
-      margin: { l: 36, r: 8, t: 8, b: 36 },
+      font: font(z),
+      margin: { l: 36 * z, r: 8, t: 8, b: 36 * z },
       showlegend: false,
       xaxis: { ...axis, range: [x0, x1], title: { text: "x₁", standoff: 6 } },
       yaxis: { ...axis, range: [y0, y1], title: { text: "x₂", standoff: 6 }, scaleanchor: "x" },
@@ -483,12 +543,13 @@ export class BoundaryChart {
   }
 
   // Why the boundary cannot be drawn, or "" if it can.
+  // A diverged run whose output is still finite is drawn as it is (true numbers).
   _problem(b) {
-    if (this.status === "diverged") return "Training diverged: the output is NaN, so there is no boundary to draw.";
     if (!b) return this.data ? "" : "No 2-D data: the decision boundary is drawn only for 2-D problems.";
     const r = b.range;
     if (!b.data || !r || !isNum(r[0]) || !isNum(r[1])) {
-      return "The network's output is not a number (NaN) here, so the boundary is not drawn.";
+      return (this.status === "diverged" ? "Training diverged: the" : "The") +
+        " network's output is not a finite number (NaN or ±∞) here, so the boundary is not drawn.";
     }
     return "";
   }
@@ -573,6 +634,7 @@ export class BoundaryChart {
     if (!this.img) this.img = this.ctx.createImageData(N, N);
     if (this.grid?.length !== n * n) this.grid = new Float32Array(n * n);
     const g = this.grid;
+    if (this._categories()) return this._paintClasses(b, bin);
     const map = this._levels(b.range[0], b.range[1]);
     for (let r = 0; r < n; r++) {
       const src = (n - 1 - r) * n;
@@ -593,6 +655,34 @@ export class BoundaryChart {
         const bot = g[rb + ca] + (g[rb + cb] - g[rb + ca]) * fx;
         const k = ((top + (bot - top) * fy + 0.5) | 0) * 4;
         px[o] = lut[k]; px[o + 1] = lut[k + 1]; px[o + 2] = lut[k + 2]; px[o + 3] = 255;
+      }
+    }
+    this.ctx.putImageData(this.img, 0, 0);
+    this.painted = b;
+    return true;
+  }
+
+  // Three or more classes: each cell the pale colour of its predicted class, nearest
+  // cell (no blending: between classes 0 and 2 there is no class 1).
+  _paintClasses(b, bin) {
+    const n = b.res;
+    const k = this._categories();
+    const [lo, hi] = b.range;
+    const lut = new Uint8ClampedArray(256 * 4);
+    const colours = classColours(k).map(rgbOf);
+    for (let q = 0; q < 256; q++) {
+      const c = Math.max(0, Math.min(k - 1, Math.round(lo + (hi - lo) * q / 255)));
+      for (let ch = 0; ch < 3; ch++) lut[q * 4 + ch] = Math.round(255 + SURFACE_OPACITY * 0.7 * (colours[c][ch] - 255));
+      lut[q * 4 + 3] = 255;
+    }
+    const { N, i0, i1, f } = this._axis(n);
+    const px = this.img.data;
+    let o = 0;
+    for (let Y = 0; Y < N; Y++) {
+      const row = n - 1 - (f[Y] < 0.5 ? i0[Y] : i1[Y]); // grid row 0 is the lowest x₂
+      for (let X = 0; X < N; X++, o += 4) {
+        const q = bin.charCodeAt(row * n + (f[X] < 0.5 ? i0[X] : i1[X])) * 4;
+        px[o] = lut[q]; px[o + 1] = lut[q + 1]; px[o + 2] = lut[q + 2]; px[o + 3] = 255;
       }
     }
     this.ctx.putImageData(this.img, 0, 0);

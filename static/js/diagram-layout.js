@@ -56,7 +56,7 @@ export function layoutNetwork(sizes, width, height, labels, zoom = 1) {
     : null;
   if (imageMode) cols[0].halfWidth = imgSize / 2;
   return {
-    L, s, cols, top, avail, width, height, colGap, imageMode, image,
+    L, s, cols, top, avail, width, height, colGap, imageMode, image, crowded: s < 20,
     titleY: Math.round(16 * zoom), kindY: Math.round(30 * zoom),
   };
 }

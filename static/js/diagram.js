@@ -208,7 +208,9 @@ export class NetworkDiagram {
   _drawLegend(f) {
     const lg = this.legend;
     const item = (span) => span.parentElement;
-    setHidden(item(lg.heat), !this.drawn.heat);
+    setHidden(item(lg.heat), !this.drawn.heat && !this.image);
+    setText(lg.heat, this.image ? "square (layer 2): the unit's incoming weights as an image"
+      : "square: the unit's a over the whole plane");
     setHidden(item(lg.ring), !this.drawn.rings);
     setHidden(item(lg.bias), f.sizes.length < 2);
     setText(lg.width, widthLegend(f, this.drawn.gradient));
@@ -245,6 +247,7 @@ export class NetworkDiagram {
     const width = Math.max(300, this.stage.clientWidth || 640);
     const lay = layoutNetwork(f.sizes, width, height, labelRoom(f, this.zoom), this.zoom);
     this.lay = lay;
+    setClass(this.root, "nd-crowded", lay.crowded);
     this._buildSheet(width, height);
     for (const el of [this.back, this.front]) {
       el.setAttribute("width", width);
@@ -345,7 +348,7 @@ export class NetworkDiagram {
       rx: Math.round(s / 8), fill: PENDING_FILL,
     }, ng);
     if (l > 0) {
-      const ringGap = s < 16 ? 2.5 : 4;
+      const ringGap = lay.crowded ? 1 : 4; // crowded: the ring hugs the unit, not its neighbours
       n.ring = svgEl("rect", {
         class: "nd-ring off", x: r1(p.x - s / 2 - ringGap), y: r1(p.y - s / 2 - ringGap),
         width: s + 2 * ringGap, height: s + 2 * ringGap, rx: Math.round(s / 8) + ringGap,

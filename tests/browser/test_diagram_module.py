@@ -512,9 +512,8 @@ def test_charts(page):
     points = page.evaluate("() => window.fixture.chartState().lossPoints")
     assert 2500 < points <= 5000
     page.evaluate("() => window.fixture.chartPush('default', 9, {nan: true, status: 'diverged'})")
-    page.wait_for_timeout(250)
-    state = page.evaluate("() => window.fixture.chartState()")
-    assert not state["heatmapVisible"] and "NaN" in state["boundaryMessage"]
+    page.wait_for_function("() => !window.fixture.chartState().heatmapVisible", timeout=3000)
+    assert "not a finite number (NaN" in page.evaluate("() => window.fixture.chartState()")["boundaryMessage"]
 
 
 @pytest.mark.parametrize(
