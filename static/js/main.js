@@ -88,7 +88,7 @@ function onFrame(frame) {
 
 function draw(frame) {
   const speed = $("input-speed")?.value;
-  diagram.setMode(frame.status === "running" && speed !== "slow" ? "fast" : "phase");
+  diagram.setMode(frame.status === "running" && speed !== "slow" && speed !== "slower" ? "fast" : "phase");
   diagram.render(frame);
   $("epoch").textContent = fmtEpoch(frame.epoch);
   $("step").textContent = fmtInt(frame.step);
