@@ -15,7 +15,7 @@ session trains and streams for a segment of about 2 s, is paused, and the baseli
 timed; medians over the segments are quoted, the ratio as the median of the pairs,
 also per CPU second of the server process and of the baseline (steady on a busy machine).
 
-It also times the server's CPU cost of one frame, `encoded_frame(session)` in this
+It also times the server's CPU cost of one frame, `session.events()` (encodes the frame) in this
 process while the session's worker trains, for the default network and for a
 2-8-8-8-8-8-8-1 tanh network on the spiral (batch 1): µs and bytes per frame.
 
@@ -43,7 +43,6 @@ import numpy as np
 from app.engine import Network, make_optimizer, minibatches
 from app.engine.training import train_step
 from app.training import Session
-from app.training.frames import encoded_frame
 
 from .common import (
     Rates,
@@ -315,7 +314,7 @@ def frame_cost(config: dict, frames: int, max_seconds: float) -> dict:
                 if session.seq == seq:
                     continue
                 t0 = time.perf_counter()
-                encoded = encoded_frame(session)
+                encoded = session.events()
                 micros.append((time.perf_counter() - t0) * 1e6)
                 seq = encoded.seq
                 sizes.append(len(encoded.frame))
