@@ -24,6 +24,10 @@ COPY app/ app/
 COPY static/ static/
 COPY templates/ templates/
 COPY gunicorn.conf.py .
+# The default session store (SQLite) lives in the instance folder: writable by the app
+# user only; mount a volume here to keep sessions across containers, or set BPL_STORE.
+RUN mkdir instance && chown 10001:10001 instance
+VOLUME ["/app/instance"]
 
 USER 10001:10001
 EXPOSE 5000

@@ -7,6 +7,8 @@ memory over the run; `--sweep` raises N until a target is missed.
     python -m benchmarks.classroom --seconds 300    # the 5-minute memory check
     python -m benchmarks.classroom --sweep 10,20,30,40,50,60
     python -m benchmarks.classroom --server gunicorn
+    python -m benchmarks.classroom --processes 2         # 2 gunicorn processes behind nginx
+    python -m benchmarks.classroom --store memory        # persistence off (the baseline)
 
 Targets (issue "Fast and light"): with N = 30 every client gets ≥ 20 frames/s, p99 gap
 ≤ 200 ms, memory does not grow, no session starves. Bounded: every loop has a time
@@ -14,14 +16,19 @@ limit; the server is killed at the end.
 """
 
 import argparse
+import contextlib
 import http.client
 import json
+import os
+import signal
 import statistics
+import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
-from .stream import HOST, call, server
+from .stream import HOST, ROOT, call, free_port, server
 
 FPS_TARGET, GAP_TARGET = 20.0, 0.200
 
@@ -58,9 +65,40 @@ def read_stream(port: int, sid: str, seconds: float, out: dict) -> None:
     out[sid] = (times, steps)
 
 
-def run(n: int, seconds: float, kind: str) -> dict:
-    with server(kind=kind, env={"BPL_MAX_SESSIONS": "1000", "BPL_MAX_TOTAL_STREAMS": "1000",
-                                "BPL_THREADS": "256"}) as (port, process):
+@contextlib.contextmanager
+def cluster(processes: int, env: dict):
+    """`processes` gunicorn processes sharing one SQLite store behind nginx (the shipped
+    deploy/nginx.conf.in); yields (nginx's port, a stand-in process whose children are the
+    app processes, for rss_mb)."""
+    sys.path.insert(0, str(ROOT))
+    from deploy.cluster import render_nginx, start_app, start_nginx, stop
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        addresses = [f"{HOST}:{free_port()}" for _ in range(processes)]
+        env = {"BPL_STORE": f"sqlite:///{tmp}/sessions.db", "BPL_ALLOWED_HOSTS": f"{HOST}:{port}", **env}
+        apps, nginx = [], None
+        try:
+            apps = [start_app(a, env) for a in addresses]
+            nginx = start_nginx(render_nginx(f"{HOST}:{port}", addresses, Path(tmp) / "nginx"),
+                                Path(tmp) / "nginx", f"http://{HOST}:{port}/healthz")
+            yield port, apps
+        finally:
+            if nginx is not None:
+                stop(nginx)
+            for a in apps:
+                os.killpg(a.pid, signal.SIGTERM)
+                a.wait(timeout=15)
+
+
+def run(n: int, seconds: float, kind: str, processes: int = 1, store: str | None = None) -> dict:
+    env = {"BPL_MAX_SESSIONS": "1000", "BPL_MAX_TOTAL_STREAMS": "1000", "BPL_THREADS": "256"}
+    if store:
+        env["BPL_STORE"] = store
+    if processes > 1:
+        kind = f"{processes}×gunicorn+nginx"
+    with (cluster(processes, env) if processes > 1 else server(kind=kind, env=env)) as (port, process):
+        pids = [p.pid for p in process] if isinstance(process, list) else [process.pid]
         ids = [post(port, "/api/sessions", {"seed": i, "speed": "max"})["id"] for i in range(n)]
         results: dict = {}
         readers = [threading.Thread(target=read_stream, args=(port, sid, seconds, results)) for sid in ids]
@@ -71,7 +109,7 @@ def run(n: int, seconds: float, kind: str) -> dict:
         memory = []
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            memory.append(rss_mb(process.pid))
+            memory.append(sum(rss_mb(pid) for pid in pids))
             time.sleep(1.0)
         for t in readers:
             t.join(timeout=seconds + 30)
@@ -112,11 +150,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--sweep", help="comma-separated N values; stops at the first miss")
     parser.add_argument("--server", choices=["dev", "gunicorn"], default="dev")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="app processes; more than 1: gunicorn processes behind nginx")
+    parser.add_argument("--store", help="BPL_STORE for the server(s), e.g. memory (persistence off)")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args()
     results = []
     for n in ([int(x) for x in args.sweep.split(",")] if args.sweep else [args.n]):
-        results.append(run(n, args.seconds, args.server))
+        results.append(run(n, args.seconds, args.server, args.processes, args.store))
         if not report(results[-1]) and args.sweep:
             print(f"falls below the targets at N = {n}")
             break

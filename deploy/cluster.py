@@ -91,22 +91,28 @@ def main() -> None:
                         help="BPL_STORE for every process (default: BPL_STORE or instance/sessions.db)")
     parser.add_argument("--run-dir", default=str(ROOT / "instance" / "nginx"),
                         help="nginx's pid, log and temp files (default instance/nginx)")
+    parser.add_argument("--upstreams", help="with --print-nginx: comma-separated app addresses "
+                                            "(host:port) instead of 127.0.0.1:PORT…")
     parser.add_argument("--print-nginx", action="store_true", help="print the nginx configuration and exit")
     args = parser.parse_args()
 
-    upstreams = [f"127.0.0.1:{args.first_port + k}" for k in range(args.processes)]
+    upstreams = args.upstreams.split(",") if args.upstreams else \
+        [f"127.0.0.1:{args.first_port + k}" for k in range(args.processes)]
     run_dir = Path(args.run_dir).resolve()
     config = render_nginx(args.listen, upstreams, run_dir)
     if args.print_nginx:
         print(config)
         return
     store = args.store or f"sqlite:///{ROOT / 'instance' / 'sessions.db'}"
+    host, _, port = args.listen.rpartition(":")
+    allowed = os.environ.get("BPL_ALLOWED_HOSTS") or (
+        f"127.0.0.1:{port},localhost:{port}" if host in ("", "0.0.0.0", "127.0.0.1") else args.listen)
+    env = {"BPL_STORE": store, "BPL_ALLOWED_HOSTS": allowed}
     procs: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         for address in upstreams:
-            procs.append(start_app(address, {"BPL_STORE": store}, log=None))
-        host, _, port = args.listen.rpartition(":")
+            procs.append(start_app(address, env, log=None))
         probe = f"http://{'127.0.0.1' if host in ('', '0.0.0.0', '[::]') else host}:{port}/healthz"
         procs.append(start_nginx(config, run_dir, probe))
         print(f"Backprop Lens: http://{args.listen}/ → {args.processes} processes, store {store}", flush=True)
