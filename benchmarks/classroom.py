@@ -55,7 +55,7 @@ def read_stream(port: int, sid: str, seconds: float, out: dict) -> None:
     times, steps = [], []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        line = response.fp.readline()
+        line = response.readline()   # decodes chunked replies (nginx re-chunks the stream)
         if not line:
             break
         if line.startswith(b'data: {"seq"'):
