@@ -11,7 +11,7 @@ from app.training import SessionError, to_query
 from app.training.config import SEED_MAX
 from app.training.frames import encode
 
-from .data_views import upload_options
+from .data_views import input_description, upload_options
 from .helpers import NOT_FOUND, check_arrays, check_weight, column, error_response, json_body, store, with_session
 
 __all__ = ["bp", "json_body", "store", "with_session"]   # compare.py builds on these
@@ -171,7 +171,9 @@ def attachment(body, mimetype: str, filename: str):
 @with_session
 def get_params(session):
     if request.args.get("download"):
-        return attachment(encode(session.params()), "application/json", "backprop-lens-weights.json")
+        with session.lock:
+            body = {**session.params(), **input_description(session)}
+        return attachment(encode(body), "application/json", "backprop-lens-weights.json")
     return jsonify(session.params())
 
 
@@ -197,7 +199,8 @@ def export_python(session):
             "export/network.py.j2", filename="backprop_lens_network.py", sizes=net.sizes,
             activation=net.activation, output=net.output, loss=net.loss,
             weights=[repr(W.tolist()) for W in net.weights], biases=[repr(b.tolist()) for b in net.biases],
-            query=to_query(config))
+            query=to_query(config), data=session.data,
+            features=list(config["features"]) if session.data.is_2d else None)
     return attachment(script, "text/x-python", "backprop_lens_network.py")
 
 

@@ -36,6 +36,21 @@ def upload_options(values: MultiDict) -> dict:
     return options
 
 
+def input_description(session) -> dict:
+    """What a weights export needs to reproduce predictions on raw rows: the raw input
+    columns, the feature map (2-D sets), whether the inputs are standardised and with
+    which constants, and the class names."""
+    d = session.data
+    return {"inputs": {
+        "names": list(d.input_names),
+        "features": list(session.config["features"]) if d.is_2d else None,
+        "standardized": d.scale is not None,
+        "mean": None if d.scale is None else d.scale[0].tolist(),
+        "std": None if d.scale is None else d.scale[1].tolist(),
+        "problem": d.problem, "class_names": list(d.class_names),
+    }}
+
+
 @bp.get("/sessions/<session_id>/projection")
 @with_session
 def projection(session):
