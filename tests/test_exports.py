@@ -66,8 +66,9 @@ def test_exported_python_script_rebuilds_the_network(client, tmp_path):
         "\nimport json, sys\n"
         "print(json.dumps({'w': [W.tolist() for W in net.weights], 'b': [b.tolist() for b in net.biases]}))\n")
     script.write_text(check)
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT,
-                         env={"PYTHONPATH": str(ROOT)}, timeout=30)
+    # Anywhere with only NumPy: a folder outside the repository, no PYTHONPATH.
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path,
+                         env={"PATH": "/usr/bin:/bin"}, timeout=30)
     assert out.returncode == 0, out.stderr
     import json
     rebuilt = json.loads(out.stdout.splitlines()[-1])
@@ -133,3 +134,21 @@ def test_history_stays_bounded_but_spans_the_whole_run():
     assert payload["step"][-1] > 9 * MAX_POINTS and payload["test"][0] is None
     steps = h.timeline()
     assert len(steps) <= MAX_SNAPSHOTS and steps[0] == 0 and steps[-1] > 9 * MAX_POINTS
+
+
+def test_exported_script_reproduces_predictions_on_raw_rows_of_an_upload(client, tmp_path):
+    sid = create(client, seed=2)
+    data = (ROOT / "tests" / "data" / "iris_semicolon.csv").read_bytes()
+    assert client.post(f"/api/sessions/{sid}/upload", data=data).status_code == 200
+    client.post(f"/api/sessions/{sid}/step", json={"unit": "epoch", "count": 20})
+    script = tmp_path / "net.py"
+    script.write_bytes(client.get(f"/api/sessions/{sid}/export.py").data)
+    assert "Inputs ARE standardised" in script.read_text()
+    out = subprocess.run([sys.executable, str(script), str(ROOT / "tests" / "data" / "iris_semicolon.csv")],
+                         capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, timeout=30)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 150 and lines[0].split()[-1] in ("setosa", "versicolor", "virginica")
+    weights = client.get(f"/api/sessions/{sid}/params?download=1").get_json()
+    assert weights["inputs"]["standardized"] is True and len(weights["inputs"]["mean"]) == 4
+    assert weights["inputs"]["class_names"] == ["setosa", "versicolor", "virginica"]
