@@ -17,15 +17,13 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 
-import numpy as np
-
-from app.engine import THRESHOLD, cost_sweep, gradient_check, make_optimizer, probe_delta
-
+from . import experiments, payloads, records
 from .config import DEFAULT_LIMITS, Limits, structural_change, validate
-from .frames import Encoded, build_frame, encode, encode_events, network_of, regularization
+from .errors import SessionBusy, SessionError, check_index
+from .frames import Encoded, encode_events
 from .history import History
-from .moment import Moment, pack, readonly, unpack
-from .problem import Problem, Upload, build_problem, finite
+from .moment import Moment, readonly
+from .problem import Problem, Upload, build_problem
 from .scheduler import SCHEDULER
 from .trainer import Trainer
 
@@ -36,26 +34,6 @@ COMMAND_SECONDS = 2.0        # a step command stops after this long and says wha
 LOCK_WAIT = 0.5
 UNITS = ("phase", "example", "batch", "epoch")
 MAX_STEP_COUNT = 1000
-CHECK_EVERY = 16
-
-
-class SessionError(ValueError):
-    """A command that cannot be done in the session's current state (→ 4xx)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
-
-
-class SessionBusy(SessionError):
-    """Another command holds the session (→ 409, try again)."""
-
-
-def check_index(field: str, value, upper: int, what: str) -> int:
-    """A whole number in 0..upper−1 from JSON, or a SessionError naming the field."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < upper:
-        raise SessionError(field, f"{field} must be {what} from 0 to {upper - 1}")
-    return value
 
 
 class Session:
@@ -74,7 +52,6 @@ class Session:
         self._published_at = 0.0
         self._moment: Moment | None = None
         self._stats: tuple[float, int, int, dict] | None = None   # (time, seq, step, stats)
-        self._unchecked = 0
         self.config = validate(config, limits=limits, csv_problem=upload.problem if upload else None)
         self._build()
 
@@ -132,12 +109,7 @@ class Session:
             if structural_change(old, new):
                 self._build()
                 return dict(self.config)
-            if (new["activation"], new["loss"]) != (old["activation"], old["loss"]):
-                self.network.set_functions(new["activation"], new["output"], new["loss"])
-                self.trainer.forget_cursor()
-            if new["optimizer"] != old["optimizer"]:
-                self.trainer.optimizer = make_optimizer(new["optimizer"], new["learning_rate"])
-            self.trainer.configure(new)
+            self.trainer.apply_live(old, new)
             if self.status == "diverged" and new["learning_rate"] < old["learning_rate"]:
                 self.message = "Learning rate lowered; reset to start again from the initial weights."
             self._changed()
@@ -156,17 +128,6 @@ class Session:
             self._build()
             return self.upload_summary()
 
-    def upload_summary(self) -> dict | None:
-        if self.upload is None:
-            return None
-        d = self.data if self.config["dataset"] == "csv" else \
-            self.upload.load(self.config["train_ratio"], self.config["seed"], self.limits.max_points)
-        return {"rows": len(d.X_train) + len(d.X_test), "inputs": list(d.input_names),
-                "target": d.target_name, "problem": d.problem, "classes": d.classes,
-                "columns": [*d.input_names, d.target_name],
-                **{k: v for k, v in (("notes", getattr(d, "notes", None)),
-                                     ("class_names", getattr(d, "class_names", None))) if v is not None}}
-
     # -- training -----------------------------------------------------------------
     def step(self, unit: str, count: int = 1) -> int:
         """`count` steps of `unit`; stops early (after COMMAND_SECONDS, or on divergence)
@@ -178,47 +139,18 @@ class Session:
         with self.command():
             self._refuse_if_diverged()
             self._stop_running()
-            deadline, done = time.monotonic() + COMMAND_SECONDS, 0
-            t = self.trainer
-            while done < count and time.monotonic() < deadline and self.status != "diverged":
-                if unit == "phase":
-                    t.step_phase()
-                elif unit == "example":
-                    self.focus = t.step_example()
-                elif unit == "batch":
-                    t.train_batch()
-                else:
-                    target = t.epoch_number + 1
-                    while t.epoch_number < target and time.monotonic() < deadline:
-                        t.train_batch()
-                        self._every_update()
-                    if t.epoch_number < target:
-                        break
-                done += 1
-                self._check_divergence()
+            done, focus = self.trainer.steps(unit, count, time.monotonic() + COMMAND_SECONDS)
+            self.focus = self.focus if focus is None else focus
+            self._check_divergence()
             self._changed(record=True)
             return done
 
-    def _every_update(self) -> None:
-        self._unchecked += 1
-        if self._unchecked >= CHECK_EVERY:
-            self._check_divergence()
-
     def _check_divergence(self) -> None:
-        """Every few updates and after every command and slice, so a divergence is caught
-        within the step that caused it."""
-        self._unchecked = 0
-        where = self.trainer.blown_up()
-        if where is not None and self.status != "diverged":
-            layer, unit = where
-            self._diverge(f"the weights into unit {unit + 1} of layer {layer + 2} became NaN, "
-                          f"infinite or larger than 1e6 at step {self.trainer.step}: each update "
-                          "overshot the minimum and the next gradient was bigger still")
-
-    def _diverge(self, why: str) -> None:
-        self.status = "diverged"
-        self.message = (f"Training diverged: {why}. Lower the learning rate "
-                        f"(now {self.config['learning_rate']:g}) and reset.")
+        why = self.trainer.blown_up()
+        if why is not None and self.status != "diverged":
+            self.status = "diverged"
+            self.message = (f"Training diverged: {why}. Lower the learning rate "
+                            f"(now {self.config['learning_rate']:g}) and reset.")
 
     def _refuse_if_diverged(self) -> None:
         if self.status == "diverged":
@@ -258,9 +190,7 @@ class Session:
                 deadline = now + budget
                 if self.frame_wanted:
                     deadline = min(deadline, max(self._published_at + FRAME_INTERVAL, now + 0.0005))
-                while time.monotonic() < deadline and self.status == "running":
-                    t.train_batch()
-                    self._every_update()
+                t.train_until(deadline)
                 delay = 0.0
             else:
                 t.train_batch()
@@ -297,22 +227,9 @@ class Session:
             stats = self.stats()
             self.history.add(stats["loss_step"], stats)
             self.history.snapshot(replace(self.moment(), cursor=None))
-            self._check_dead_units()
+            if self.status != "diverged":
+                self.message = self.trainer.dead_layer() or self.message
         self._notify()
-
-    def _check_dead_units(self) -> None:
-        """ReLU units that output 0 for every training example pass no gradient back:
-        when a whole hidden layer is dead, training has silently stopped. Say so."""
-        if self.config["activation"] != "relu" or self.status == "diverged" or len(self.problem.sizes) < 3:
-            return
-        a = self.network.forward(self.X_train).a
-        for l in range(1, len(a) - 1):
-            if not (a[l] > 0).any():
-                self.message = (f"All {a[l].shape[1]} units of hidden layer {l + 1} output 0 for "
-                                "every training example (dead ReLUs): no gradient flows back through "
-                                "them, so nothing before them learns. Reset with a lower learning "
-                                "rate, or choose tanh.")
-                return
 
     def _notify(self) -> None:
         with self.changed:
@@ -355,73 +272,19 @@ class Session:
                 return self._publish()
             return self.published
 
-    def summary(self) -> dict:
-        with self.lock:
-            m = self.moment()
-            return {"id": self.id, "config": dict(self.config), "status": self.status,
-                    "message": self.message, "step": m.step, "epoch": m.epoch,
-                    "sizes": list(self.problem.sizes), "parameters": self.network.n_params,
-                    "focus": self.focus, "train_size": len(self.X_train),
-                    "test_size": len(self.X_test), **self.stats()}
+    # the JSON views (payloads.py), the experiments (experiments.py), the past and the
+    # durable record (records.py): functions of a session, used as its methods
+    summary, data_payload, upload_summary = payloads.summary, payloads.data_payload, payloads.upload_summary
+    probe, gradcheck = experiments.probe, experiments.gradcheck
+    gradcheck_sweep = experiments.gradcheck_sweep
+    timeline_frame, restore_snapshot = records.timeline_frame, records.restore_snapshot
+    to_record = records.encode
 
     # -- focus, experiments, parameters -----------------------------------------------
     def set_focus(self, index: int) -> None:
         with self.command():
             self.focus = check_index("index", index, len(self.X_train), "a training example")
             self._changed()
-
-    def _batch(self):
-        """The rows a probe or check uses: the walked batch, else a fixed small batch."""
-        cur = self.trainer.cursor
-        return cur.indices if cur is not None else slice(0, min(len(self.X_train), 100))
-
-    def probe(self, layer: int, unit: int, h: float = 1e-4) -> dict:
-        """Nudge z of one unit by ±h: (J(z+h) − J(z−h))/2h next to its δ, on the batch
-        and on the focus example."""
-        with self.command():
-            sizes = self.problem.sizes
-            if check_index("layer", layer, len(sizes), "a layer") == 0:
-                raise SessionError("layer", "layer 0 is the input: it has no z to nudge")
-            check_index("unit", unit, sizes[layer], "a unit")
-            if isinstance(h, bool) or not isinstance(h, (int, float)) or not 1e-8 <= h <= 1:
-                raise SessionError("h", "h must be a number from 1e-8 to 1")
-            rows = self._batch()
-            X, Y = self.X_train[rows], self.Y_train[rows]
-            fx, fy = self.X_train[self.focus:self.focus + 1], self.Y_train[self.focus:self.focus + 1]
-            p = probe_delta(self.network, np.vstack([X, fx]), np.vstack([Y, fy]), layer, unit, h,
-                            focus=len(X), l2=self.l2, l1=self.l1, reg_m=len(self.X_train))
-            batch = probe_delta(self.network, X, Y, layer, unit, h, l2=self.l2, l1=self.l1,
-                                reg_m=len(self.X_train))
-            return {"layer": layer, "unit": unit, "h": h, "m": batch.m, "focus": self.focus,
-                    "cost_plus": finite(batch.cost_plus), "cost_minus": finite(batch.cost_minus),
-                    "numerical": finite(batch.numerical), "delta": finite(batch.delta),
-                    "difference": finite(abs(batch.numerical - batch.delta)),
-                    "focus_numerical": finite(p.focus_numerical), "focus_delta": finite(p.focus_delta)}
-
-    def gradcheck(self, max_params: int | None = None) -> dict:
-        with self.command():
-            cap = self.limits.max_gradcheck_params if max_params is None else \
-                min(max_params, self.limits.max_gradcheck_params)
-            rows = slice(0, min(len(self.X_train), 100))
-            X, Y = self.X_train[rows], self.Y_train[rows]
-            check = gradient_check(self.network, X, Y, self.l2, self.l1, max_params=cap)
-            b = np.concatenate([g.ravel() for g in check.backprop])
-            n = np.concatenate([g.ravel() for g in check.numerical])
-            sampled = np.isfinite(n)
-            return {"relative_difference": check.relative_difference,
-                    "backprop_seconds": check.backprop_seconds,
-                    "numerical_seconds": check.numerical_seconds,
-                    "forward_passes": check.forward_passes, "parameters": check.parameters,
-                    "checked": check.checked, "sampled": check.checked < check.parameters,
-                    "m": len(X), "threshold": THRESHOLD,
-                    "backprop": b[sampled].tolist(), "numerical": n[sampled].tolist()}
-
-    def gradcheck_sweep(self) -> dict:
-        with self.command():
-            sizes, c = list(self.problem.sizes), self.config
-            X, Y = self.X_train[:100], self.Y_train[:100]
-        rows = cost_sweep(sizes, X, Y, c["activation"], c["output"], c["loss"], c["seed"])
-        return {"hidden_layers": len(sizes) - 2, "m": len(X), "rows": rows}
 
     def params(self) -> dict:
         with self.lock:
@@ -455,59 +318,11 @@ class Session:
             self.status, self.message = "paused", None
         self._changed(record=True)
 
-    # -- timeline -------------------------------------------------------------------
-    def _snapshot(self, index: int) -> Moment:
-        snaps = self.history.snapshots
-        return snaps[check_index("index", index, len(snaps), "a timeline position")]
-
-    def timeline_frame(self, index: int) -> bytes:
-        """The frame of a past moment; the live state is not touched."""
-        with self.command():
-            m, problem = self._snapshot(index), self.problem
-        net = network_of(m, problem)
-        return encode(build_frame(m, problem, problem.evaluate(net, *regularization(m.config))))
-
-    def restore_snapshot(self, index: int) -> None:
-        """Resume from a past moment: its weights and counters; later history is dropped."""
-        with self.command():
-            m = self._snapshot(index)
-            self._stop_running()
-            self.trainer.restore(m, keep_optimizer=False)
-            self.generation += 1
-            self.history.truncate(m.step)
-            if self.status == "diverged":
-                self.status, self.message = "paused", None
-            self._changed(record=True)
-
     # -- durability and forks -----------------------------------------------------------
-    def to_record(self) -> bytes:
-        """The whole durable state (uploaded data only by its hash: see upload_bytes)."""
-        with self.lock:
-            u = self.upload
-            return pack({"version": 1, "id": self.id, "config": self.config,
-                         "upload": None if u is None else {"sha256": u.sha256, "target": u.target,
-                                                           "options": u.options, "problem": u.problem},
-                         "moment": self.moment(), "history": self.history.state(),
-                         "generation": self.generation, "structure": self.structure})
-
     @classmethod
     def from_record(cls, blob: bytes, limits: Limits = DEFAULT_LIMITS, upload: bytes | None = None,
                     new_id: str | None = None) -> Session:
-        r = unpack(blob)
-        meta = r["upload"]
-        if meta is not None and upload is None:
-            raise SessionError("upload", "The uploaded data of this session is gone; upload it again")
-        up = None if meta is None else Upload.of(upload, meta["target"], meta["options"], meta["problem"])
-        session = cls(new_id or r["id"], r["config"], limits, upload=up)
-        m: Moment = r["moment"]
-        session.trainer.restore(m)
-        session.history = History.from_state(r["history"])
-        session.generation, session.structure = r["generation"], r["structure"]
-        session.focus = m.focus
-        session.status = "paused" if new_id else m.status
-        session.message = m.message
-        session._changed()
-        return session
+        return records.decode(cls, blob, limits, upload, new_id)
 
     def fork(self, new_id: str, patch: Mapping) -> Session:
         """A new session from this one's current moment, with `patch` applied; a structural
@@ -522,15 +337,3 @@ class Session:
         if patch:
             child.update_config(patch)
         return child
-
-    def data_payload(self) -> dict:
-        """The raw points (before the feature map) for the data chart."""
-        with self.lock:
-            d = self.data
-            points = lambda X, y: {"x": X[:, :2].tolist() if d.extent else [],  # noqa: E731
-                                   "y": y.tolist()}
-            return {"dataset": d.name, "problem": d.problem, "classes": d.classes,
-                    "extent": list(d.extent) if d.extent else None,
-                    "train": points(d.X_train, d.y_train), "test": points(d.X_test, d.y_test),
-                    "input_names": list(d.input_names), "structure": self.structure,
-                    "class_names": list(getattr(d, "class_names", None) or ())}

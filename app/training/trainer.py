@@ -8,6 +8,8 @@ updates in place); everything it shows the world is an immutable `Moment` built 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from app.engine import Network, make_optimizer
@@ -16,6 +18,7 @@ from . import cursor as c
 from .moment import BatchState, Moment, frozen_arrays
 
 WEIGHT_LIMIT = 1e6
+CHECK_EVERY = 16      # updates between blow-up checks (one costs ~20 % of a small update)
 
 
 class BatchOrder:
@@ -56,6 +59,15 @@ class Trainer:
         self.examples_seen = 0
         self.cursor: c.Cursor = None
         self.last: c.Update | None = None
+
+    def apply_live(self, old: dict, new: dict) -> None:
+        """Settings changed while training, without a rebuild."""
+        if (new["activation"], new["loss"]) != (old["activation"], old["loss"]):
+            self.network.set_functions(new["activation"], new["output"], new["loss"])
+            self.cursor = None
+        if new["optimizer"] != old["optimizer"]:
+            self.optimizer = make_optimizer(new["optimizer"], new["learning_rate"])
+        self.configure(new)
 
     def configure(self, config: dict) -> None:
         """Settings that apply live: regularisation, batch size, learning rate."""
@@ -119,6 +131,36 @@ class Trainer:
             self._update(cur.indices, t.grad_W, t.grad_b)
         return True
 
+    def steps(self, unit: str, count: int, deadline: float) -> tuple[int, int | None]:
+        """Up to `count` steps of phase|example|batch|epoch before `deadline` or a blow-up;
+        (how many were done, the new focus row of an example step or None)."""
+        done, focus = 0, None
+        while done < count and time.monotonic() < deadline and self.blown_up() is None:
+            if unit == "phase":
+                self.step_phase()
+            elif unit == "example":
+                focus = self.step_example()
+            elif unit == "batch":
+                self.train_batch()
+            else:
+                target = self.epoch_number + 1
+                while self.epoch_number < target and self.train_until(deadline, target):
+                    pass
+                if self.epoch_number < target:
+                    break
+            done += 1
+        return done, focus
+
+    def train_until(self, deadline: float, epoch: int | None = None) -> bool:
+        """Batches until `deadline` (or the start of `epoch`); False if the weights blew up."""
+        n = 0
+        while time.monotonic() < deadline and (epoch is None or self.epoch_number < epoch):
+            self.train_batch()
+            n += 1
+            if n % CHECK_EVERY == 0 and self.blown_up() is not None:
+                return False
+        return self.blown_up() is None
+
     def forget_cursor(self) -> None:
         """The weights or the functions changed under a walked batch: drop it."""
         self.cursor = None
@@ -127,13 +169,29 @@ class Trainer:
     def epoch_number(self) -> int:
         return self.examples_seen // len(self.X)
 
-    def blown_up(self) -> tuple[int, int] | None:
-        """The first (weight layer, unit) whose incoming weights or bias are NaN, infinite
-        or above 1e6 — NaN compares false, so one test catches all three."""
+    def blown_up(self) -> str | None:
+        """Where and why the weights blew up: the first unit whose incoming weights or
+        bias are NaN, infinite or above 1e6 (NaN compares false: one test for all three)."""
         for l, (W, b) in enumerate(zip(self.network.weights, self.network.biases)):
             ok = (np.abs(W) < WEIGHT_LIMIT).all(axis=1) & (np.abs(b) < WEIGHT_LIMIT)
             if not ok.all():
-                return l, int(np.flatnonzero(~ok)[0])
+                unit = int(np.flatnonzero(~ok)[0])
+                return (f"the weights into unit {unit + 1} of layer {l + 2} became NaN, infinite "
+                        f"or larger than 1e6 at step {self.step}: each update overshot the "
+                        "minimum and the next gradient was bigger still")
+        return None
+
+    def dead_layer(self) -> str | None:
+        """ReLU units that output 0 for every training example pass no gradient back: when
+        a whole hidden layer is dead, training has silently stopped. Say which."""
+        if self.network.activation != "relu" or len(self.network.sizes) < 3:
+            return None
+        a = self.network.forward(self.X).a
+        for l in range(1, len(a) - 1):
+            if not (a[l] > 0).any():
+                return (f"All {a[l].shape[1]} units of hidden layer {l + 1} output 0 for every "
+                        "training example (dead ReLUs): no gradient flows back through them, so "
+                        "nothing before them learns. Reset with a lower learning rate, or choose tanh.")
         return None
 
     # -- moments ---------------------------------------------------------------------
