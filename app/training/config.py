@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from app.data import DATASETS, FEATURES, REGRESSION_DATASETS
+from app.data import DATASETS, DATASETS_2D, FEATURES, REGRESSION_DATASETS
 from app.engine import ACTIVATIONS, INITS, OPTIMIZERS, OUTPUTS
 
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -198,7 +198,8 @@ def validate(raw: Mapping, base: Mapping | None = None, limits: Limits = DEFAULT
 
 # Sensible hidden layers per data set, used until the user chooses their own: the
 # course's digits network is 400-25-10 (ours 64-25-10).
-DATASET_LAYERS = {"digits": [25]}
+# Iris and Wine: one layer of 8 reaches ≥ 93 % on every seed tried, [4, 2] not always.
+DATASET_LAYERS = {"digits": [25], "iris": [8], "wine": [8], "breast_cancer": [8]}
 
 
 def default_layers(dataset: str) -> list[int]:
@@ -232,7 +233,7 @@ PLANE_ONLY = ("points", "noise", "features")
 
 def applies(name: str, config: Mapping) -> bool:
     """Whether a setting has any effect with this configuration (else the form greys it out)."""
-    return name not in PLANE_ONLY or config["dataset"] not in ("digits", "csv")
+    return name not in PLANE_ONLY or config["dataset"] in DATASETS_2D
 
 
 def structural_change(old: Mapping, new: Mapping) -> bool:
