@@ -98,3 +98,87 @@ def test_deep_nesting_and_huge_arrays(client):
     assert r.status_code == 400
     r = client.patch(f"/api/sessions/{sid}", json={"layers": list(range(10_000))})
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "layers"
+
+
+# -- shapes the red team found (issue 14) ---------------------------------------------
+PATH_TEXT = st.lists(st.sampled_from([*"abcjs./%_-~", "\x00", "²", "٣", "🧠", "\u202e", "..", "%00", "main.js"]),
+                     max_size=12).map("".join)
+
+
+@settings_for(300)
+@given(tail=PATH_TEXT, prefix=st.sampled_from(["/static/", "/static/js/", "/static/vendor/", "/api/sessions/",
+                                                "/ui/", "/"]))
+def test_odd_paths_never_500(client, tail, prefix):
+    from urllib.parse import quote
+    for path in (prefix + tail, prefix + quote(tail, safe="/%")):
+        for method in ("get", "head"):
+            response = getattr(client, method)(path)
+            response.close()
+            check(response)
+
+
+@settings_for(200)
+@given(target=st.one_of(st.text(max_size=8), st.sampled_from(["²", "٣", "１", "-1", "99", "0", " 1 ", "\x00", "1e3"])))
+def test_csv_target_never_500(client, target):
+    from urllib.parse import quote
+    sid = client.post("/api/sessions", json={"points": 40}).get_json()["id"]
+    csv = b"a,b,y\n" + b"".join(b"%d,%d,%d\n" % (i, i % 7, i % 2) for i in range(30))
+    check(client.post(f"/api/sessions/{sid}/upload?target={quote(target)}", data=csv, content_type="text/csv"))
+    check(client.post(f"/api/sessions/{sid}/upload", data={"file": (__import__("io").BytesIO(csv), "a.csv"),
+                                                           "target": target}, content_type="multipart/form-data"))
+    client.delete(f"/api/sessions/{sid}")
+
+
+@settings_for(60)
+@given(extra=st.integers(-3, 3), scale=st.sampled_from([0.5, 1, 2, 10]),
+       route=st.sampled_from(["/upload", "", "/params", "/step", "create"]),
+       content_type=st.sampled_from(["text/csv", "application/json", "text/plain", "multipart/form-data; boundary=b"]))
+def test_chunked_bodies_are_whole_or_413(app, client, extra, scale, route, content_type):
+    """No Content-Length: the body arrives whole or the answer is 413, never a silent cut."""
+    import io
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    size = max(0, int(limit * scale) + extra)
+    body = (b'{"pad": "' + b"x" * size + b'"}') if "json" in content_type else b"a,y\n" + b"1,0\n" * (size // 4)
+    sid = client.post("/api/sessions", json={"points": 40}).get_json()["id"]
+    url = "/api/sessions" if route == "create" else f"/api/sessions/{sid}{route}"
+    method = {"": client.patch, "/params": client.put}.get(route, client.post)
+    r = method(url, input_stream=io.BytesIO(body), environ_overrides={"wsgi.input_terminated": True},
+               headers={"Transfer-Encoding": "chunked", "Content-Type": content_type})
+    check(r)
+    if len(body) >= limit:
+        assert r.status_code in (403, 413), (len(body), r.status_code)
+    client.delete(f"/api/sessions/{sid}")
+
+
+NON_FINITE = st.sampled_from(["NaN", "-NaN", "Infinity", "-Infinity", "1e999", "-1e400", "2.5E+308"])
+
+
+@settings_for(200)
+@given(route=st.sampled_from(ROUTES), key=KEYS, literal=NON_FINITE, nested=st.booleans())
+def test_non_finite_literals_are_named_everywhere(client, route, key, literal, nested):
+    method, path = route
+    sid = client.post("/api/sessions", json={"seed": 1, "points": 40}).get_json()["id"]
+    url = "/api/sessions" if (method, path) == ("post", "") else f"/api/sessions/{sid}{path}"
+    value = f"[[{literal}]]" if nested else literal
+    r = getattr(client, method)(url, data=f'{{"{key}": {value}}}', content_type="application/json")
+    check(r)
+    if method != "get" and r.status_code == 400 and "-NaN" not in literal:
+        assert literal.lstrip("-") in r.get_json()["error"]["message"]
+    client.delete(f"/api/sessions/{sid}")
+
+
+@settings_for(150)
+@given(route=st.sampled_from([r for r in ROUTES if r[0] != "get"]), payload=PAYLOAD,
+       content_type=st.sampled_from(["application/x-www-form-urlencoded", "text/plain", "", "text/csv",
+                                     "application/json; charset=utf-8", "application/problem+json"]))
+def test_content_types_never_500(client, route, payload, content_type):
+    method, path = route
+    sid = client.post("/api/sessions", json={"seed": 1, "points": 40}).get_json()["id"]
+    url = "/api/sessions" if (method, path) == ("post", "") else f"/api/sessions/{sid}{path}"
+    body = json.dumps(payload)
+    r = getattr(client, method)(url, data=body, content_type=content_type or None)
+    check(r)
+    reads_body = path in ("", "/step", "/focus", "/weight", "/gradcheck", "/probe", "/params")
+    if reads_body and body.strip() and "json" not in content_type:
+        assert r.status_code == 415, (url, content_type, r.status_code)
+    client.delete(f"/api/sessions/{sid}")

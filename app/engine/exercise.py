@@ -231,8 +231,10 @@ class Check:
 
     ok: bool
     cost: dict | None                  # {"yours", "ours", "relative_difference", "ok"}
-    layers: list                       # per layer {"weights": {...}, "biases": {...}}
-    findings: dict                     # mistake code → sorted layers (empty list: the cost)
+    layers: list                       # per layer {"weights": {...}, "biases": {...}}; weights sent
+                                       # transposed or with δ₀ are not ok, all entries differ
+    findings: dict                     # mistake code → the layers it shows in (sorted)
+    in_cost: list                      # mistake codes J shows
     unexplained: dict                  # "cost" / layer → which parts match no mistake
 
 
@@ -248,7 +250,7 @@ def check(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 0.0, l1: float
     """Compare the student's J and gradients with ours; name each mismatch's mistake."""
     findings: dict[str, set] = {code: set(layers) for code, layers in (grads.findings if grads else {}).items()}
     unexplained: dict = {}
-    cost_report = None
+    cost_report, in_cost = None, []
     if cost is not None:
         ours = net.cost(X, Y, l2=l2, l1=l1)
         diff = relative_difference(cost, ours)
@@ -259,18 +261,22 @@ def check(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 0.0, l1: float
                 for v in mistaken_costs(net, X, Y, c, l2, l1))]
             for c in codes:
                 findings.setdefault(c, set())
+            in_cost = codes
             if not codes:
                 unexplained["cost"] = True
     layers = []
     if grads is not None:
         dW, db = net.gradients(X, Y, l2=l2, l1=l1)
         variants = {c: mistaken_gradients(net, X, Y, c, l2, l1) for c in MISTAKES}
+        misplaced = {l for layers in grads.findings.values() for l in layers}
         for l in range(len(dW)):
             entry = {}
             for part, yours, ours in (("weights", grads.weights[l], dW[l]), ("biases", grads.biases[l], db[l])):
                 diff = relative_difference(yours, ours)
                 ok = diff < TOLERANCE
                 entry[part] = {"relative_difference": diff, "ok": ok, "differs": [] if ok else _differs(yours, ours)}
+                if part == "weights" and l in misplaced:   # right numbers in the wrong place: all of it
+                    entry[part] |= {"ok": False, "differs": [list(i) for i in np.ndindex(ours.shape)]}
                 if ok:
                     continue
                 k = 0 if part == "weights" else 1
@@ -283,11 +289,10 @@ def check(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 0.0, l1: float
                 if not codes:
                     unexplained.setdefault(l, []).append(part)
             layers.append(entry)
-    layout_wrong = bool(grads and grads.findings)
-    ok = not layout_wrong and (cost_report is None or cost_report["ok"]) and \
-        all(e[p]["ok"] for e in layers for p in e)
+    ok = (cost_report is None or cost_report["ok"]) and all(e[p]["ok"] for e in layers for p in e)
     return Check(ok=ok, cost=cost_report, layers=layers,
-                 findings={c: sorted(v) for c, v in findings.items()}, unexplained=unexplained)
+                 findings={c: sorted(v) for c, v in findings.items()}, in_cost=in_cost,
+                 unexplained=unexplained)
 
 
 __all__ = ["MISTAKES", "TOLERANCE", "Check", "ExerciseError", "Gradients", "backprop", "check",

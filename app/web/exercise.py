@@ -183,13 +183,14 @@ def _layers(body: dict, key: str, required: bool) -> list | None:
     return [None if v is None else _array(v, f"{key}[{l}]") for l, v in enumerate(value)]
 
 
-def _diagnosis(findings: dict, unexplained: dict) -> list:
+def _diagnosis(findings: dict, in_cost: list, unexplained: dict) -> list:
     out = []
     for code in MISTAKES:
         if code not in findings:
             continue
         layers = findings[code]
-        where = (" In " + ", ".join(theta(l) for l in layers) + ".") if layers else " In J."
+        places = (["J"] if code in in_cost else []) + [theta(l) for l in layers]
+        where = " In " + (", ".join(places[:-1]) + " and " if len(places) > 1 else "") + places[-1] + "."
         entry = {"code": code, "message": MISTAKES[code] + where}
         if layers:
             entry["layer"], entry["layers"] = layers[0], layers
@@ -231,6 +232,6 @@ def check_gradients(session):
     result = check(net, p["X"], p["Y"], l2, l1, cost, grads)
     return jsonify({
         "ok": result.ok, "cost": result.cost or {"yours": None, "ours": net.cost(p["X"], p["Y"], l2, l1), "ok": None},
-        "layers": result.layers, "diagnosis": _diagnosis(result.findings, result.unexplained),
+        "layers": result.layers, "diagnosis": _diagnosis(result.findings, result.in_cost, result.unexplained),
         "tolerance": TOLERANCE, "layout": grads.layout if grads else None, "m": p["m"],
     })

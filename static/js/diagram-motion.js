@@ -1,19 +1,18 @@
 // Motion that explains order, in phase (slow) mode: the forward signal travels along
-// the edges left→right (coloured by w·a, what each edge adds to z), δ travels back
-// right→left (coloured by w·δ, on the gradient scale), the cost pulses the output, and
+// the edges left→right (a dark packet as wide as |w·a|, what each edge adds to z), δ
+// travels back right→left (as wide as |w·δ|), the cost pulses the output, and
 // the update flashes every edge as wide as its ΔW on a scale held across updates (so a
 // 10× learning rate flashes 10× wider). prefers-reduced-motion: none of it.
 //
 // The waves last about as long as a phase is on screen: the time between the last two
 // phase changes (a "slower" speed gets slow waves), within [MIN_WAVE_MS, MAX_WAVE_MS].
 
-import { WEIGHT_SCALE, GRAD_SCALE, scaleIndex } from "./format.js";
 import { isNum, maxAbs, r1 } from "./diagram-util.js";
 
 const MIN_WAVE_MS = 380;
 const MAX_WAVE_MS = 1800;
 const STEP_WAVE_MS = 600; // a single step (no rhythm to follow)
-const SIGNAL_FLOOR = 0.35; // the weakest signal still shows its colour
+const SIGNAL_FLOOR = 0.3; // the weakest signal still shows
 
 export class Motion {
   constructor(root) {
@@ -82,7 +81,6 @@ export class Motion {
     if (!e || !g) return;
     const W = f.weights?.[l];
     const src = dir === "fwd" ? f.focus?.a?.[l] : f.focus?.delta?.[l + 1];
-    const scale = dir === "fwd" ? WEIGHT_SCALE : GRAD_SCALE;
     const sig = (i, j) => (e.bundle || !W?.[i] ? null : W[i][j] * (dir === "fwd" ? src?.[j] : src?.[i]));
     let max = 0;
     for (let i = 0; i < e.nTo; i++) {
@@ -93,10 +91,9 @@ export class Motion {
     }
     e.fx.forEach((el, idx) => {
       const v = sig(Math.floor(idx / e.nFrom), idx % e.nFrom);
-      const t = isNum(v) && max > 0 ? Math.sign(v) * (SIGNAL_FLOOR + (1 - SIGNAL_FLOOR) * Math.abs(v) / max) : null;
-      const k = scaleIndex(t);
-      el.setAttribute("stroke", k < 0 ? "#222" : scale.css[k]);
-      el.removeAttribute("stroke-width");
+      const t = isNum(v) && max > 0 ? SIGNAL_FLOOR + (1 - SIGNAL_FLOOR) * Math.abs(v) / max : SIGNAL_FLOOR;
+      el.removeAttribute("stroke");
+      el.setAttribute("stroke-width", r1(2 + 5 * t));
     });
     g.setAttribute("class", "nd-fx " + this._cls(dir));
   }

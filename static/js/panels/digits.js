@@ -46,14 +46,8 @@ export function initDigits(app) {
     const f = app.frame();
     if (f?.status !== "running") await ctx.step("epoch");
   });
-  const move = async (by) => {
-    const f = app.frame();
-    const n = app.config?.train_size;
-    if (!f || !n) return;
-    try { await app.post("/focus", { index: ((f.focus?.index ?? 0) + by + n) % n }); } catch { /* shown by the stream */ }
-  };
-  $("dg-prev").addEventListener("click", () => move(-1));
-  $("dg-next").addEventListener("click", () => move(1));
+  $("dg-prev").addEventListener("click", () => app.moveFocus(-1));
+  $("dg-next").addEventListener("click", () => app.moveFocus(1));
 
   function buildUnits(f) {
     const n = f.sizes.length > 2 ? f.sizes[1] : 0;

@@ -2,10 +2,14 @@
 // course asks (the six steps, δ, why not differentiate directly, why not numerical,
 // symmetry, vanishing gradients, digits), and the maths panel beside them.
 //
+// The panels are views of the frame: every number they show (α, λ, m, the costs, δ,
+// g′(z), ∂J/∂W, ΔW) is the frame's or an API reply's; JavaScript formats and draws.
+//
 // Frames arrive up to 60×/s. They are coalesced here: panels see at most ~4 updates
 // a second while training runs (~10 when paused or stepping), and only the panels a
-// person can see (selected tab, actually in the viewport) do any work. Data that must not be missed while a panel is hidden (the gradient-norm
-// history) is collected cheaply on every flush.
+// person can see (selected tab, actually in the viewport) do any work. Data that must
+// not be missed while a panel is hidden (the gradient-norm history) is collected
+// cheaply on every flush.
 
 import { initStepper } from "./stepper.js";
 import { initMaths } from "./maths.js";
@@ -15,20 +19,12 @@ import { initNumerical } from "./numerical.js";
 import { initSymmetry } from "./symmetry.js";
 import { initFlow } from "./flow.js";
 import { initDigits } from "./digits.js";
-import { throttle } from "./util.js";
 
 const FLUSH_MS = 100;          // paused / stepping
 const FLUSH_RUNNING_MS = 250;  // while training streams frames
 
 export function initPanels(ctx) {
   const root = ctx.root;
-  if (!root || !root.querySelector("[role=tablist]")) {
-    // The template is missing (an old page): keep the click-to-edit behaviour.
-    return {
-      onFrame() {}, onStructure() {}, selectNode() {},
-      selectEdge(l, i, j, w) { ctx.editWeight(l, i, j, w); },
-    };
-  }
   const $ = (id) => document.getElementById(id);
   const panels = [];
   const visible = new Map(); // element → intersecting
@@ -40,7 +36,6 @@ export function initPanels(ctx) {
     ctx,
     $,
     frame: () => frame,
-    config: null,       // GET /api/sessions/<id> summary: config, train_size, …
     selection: null,    // {kind: "node", l, i} | {kind: "edge", l, i, j}
     async post(path, body) {
       const r = await ctx.api(path, { method: "POST", body: JSON.stringify(body ?? {}) });
@@ -48,27 +43,26 @@ export function initPanels(ctx) {
       if (!r.ok) throw new Error(data?.error?.message || `HTTP ${r.status}`);
       return data;
     },
-    async refreshConfig() {
-      try {
-        const r = await ctx.api("");
-        if (r.ok) {
-          app.config = await r.json();
-          for (const p of panels) if (isShown(p)) p.update?.(frame);
-        }
-      } catch { /* offline: keep the last one */ }
-      return app.config;
+    /** Move the focus example by `by` through the training set (m_train examples). */
+    async moveFocus(by) {
+      const n = frame?.maths.m_train;
+      if (!n) return;
+      const index = (frame.focus.index + by + n) % n;
+      try { await app.post("/focus", { index }); } catch { /* the stream shows the truth */ }
     },
-    /** Change settings through the page's own form, so the controls and the URL follow. */
+    /** Change settings through the page's own controls, so they and the URL follow:
+     * each control posts itself when it changes. */
     setControls(values) {
-      const form = $("config");
+      const inputs = [];
       for (const [name, value] of Object.entries(values)) {
         const input = $("input-" + name);
         if (!input) continue;
         // Lists are written space-separated so the server re-renders the field
         // (and its +/− unit buttons) in its canonical form.
         input.value = Array.isArray(value) ? value.join(" ") + " " : String(value);
+        inputs.push(input);
       }
-      form.dispatchEvent(new Event("change", { bubbles: true }));
+      for (const input of inputs) input.dispatchEvent(new Event("change", { bubbles: true }));
     },
     select(sel, source) {
       app.selection = sel;
@@ -150,10 +144,6 @@ export function initPanels(ctx) {
   add(initFlow(app));
   add(initDigits(app));
 
-  // Any settings post (htmx) may change λ, α, the batch size…: refetch the summary.
-  const refetch = throttle(() => app.refreshConfig(), 300);
-  document.body.addEventListener("htmx:afterRequest", refetch);
-
   // --- frames -----------------------------------------------------------------------
   function flush() {
     timer = 0;
@@ -170,9 +160,7 @@ export function initPanels(ctx) {
 
   return {
     onFrame(f) {
-      if (!f) return;
-      // A frame is the latest state; merge in case a producer leaves unchanged keys out.
-      frame = frame && f.structure === frame.structure ? Object.assign({ ...frame }, f) : f;
+      frame = f;   // the latest state, whole
       if (timer) return;
       const every = f.status === "running" ? FLUSH_RUNNING_MS : FLUSH_MS;
       timer = setTimeout(flush, Math.max(0, every - (performance.now() - lastFlush)));
@@ -181,7 +169,6 @@ export function initPanels(ctx) {
       frame = f;
       app.selection = null;
       for (const p of panels) p.structure?.(f);
-      app.refreshConfig();
       flush();
     },
     selectNode(l, i) {

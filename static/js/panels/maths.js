@@ -1,15 +1,15 @@
 // 2. The maths panel: the formulas of the current phase in the course's notation,
-// filled in with the focus example's real numbers (KaTeX). Clicking a unit or an edge
-// in the diagram (or choosing one here) focuses the formulas on it.
+// filled in with the frame's numbers (KaTeX). Clicking a unit or an edge in the
+// diagram (or choosing one here) focuses the formulas on it.
 //
-// Every number comes from the latest frame (frame.focus for the example, weights,
-// grads, update) and the session's config (λ, α, batch size); nothing is recomputed
-// that the server already computed, except the sums written out to show the working.
+// A view of the frame: the loss, output, regularisation, λ, α and both m come from
+// frame.maths; the example's cost, a − y and g′(z) from frame.focus; D and ΔW from
+// frame.grads / frame.update. The formulas are written here; their values are not
+// computed here. Every δ, D and J is labelled with what it averages over.
 
 import { fmt, courseLayer, sub, featureLabel } from "../format.js";
 import {
-  el, setText, renderTex, texNum, TeX, L, gPrime, gPrimeTex, G_TEX, unitName, weightName,
-  numSpan, isNum,
+  el, setText, renderTex, texNum, TeX, L, G_TEX, unitName, weightName, updateNum, isNum, missing,
 } from "./util.js";
 
 const MAX_TERMS = 4; // sums with more terms show the first 3, "⋯" and the total
@@ -25,6 +25,30 @@ const PHASE_NAME = {
   backward: "Backpropagation",
   update: "Gradient descent",
 };
+
+const NOT_YET = {
+  forward: "not computed until forward propagation reaches this layer",
+  cost: "not computed until the cost phase",
+  delta: "not computed until the backward pass reaches this layer",
+  update: "not computed until the update",
+};
+
+/** What a quantity averages over, in words (frame.maths.averages names the kind). */
+export function over(f, kind) {
+  const m = f.maths;
+  if (kind === "example") return `example #${f.focus.index} only`;
+  if (kind === "batch") return m.m_batch === m.m_train ? `average over the full batch, m_batch = m_train = ${m.m_batch}`
+    : `average over the batch, m_batch = ${m.m_batch}`;
+  return `average over the training set, m_train = ${m.m_train}`;
+}
+
+/** The regularisation term of J and its gradient in TeX, in symbols or with the
+ * frame's λ and m_train put in (the training set's m: the same J the chart plots). */
+export function penaltyTex(reg, lam = "\\lambda", m = "m_{\\text{train}}") {
+  if (reg === "l2") return { J: `\\frac{${lam}}{2\\cdot ${m}}\\sum W^2`, dW: (w) => `\\frac{${lam}}{${m}}${w}` };
+  if (reg === "l1") return { J: `\\frac{${lam}}{${m}}\\sum |W|`, dW: (w) => `\\frac{${lam}}{${m}}\\operatorname{sign}(${w})` };
+  return null;
+}
 
 export function initMaths(app) {
   const { $, ctx } = app;
@@ -47,7 +71,7 @@ export function initMaths(app) {
       for (let i = 0; i < n; i++) {
         group.append(el("option", {
           value: `${l}:${i}`,
-          text: l === 0 ? `input ${featureLabel(f.feature_names?.[i], i)}` : `unit ${i + 1} of layer ${l + 1}`,
+          text: l === 0 ? `input ${featureLabel(f.feature_names[i], i)}` : `unit ${i + 1} of layer ${l + 1}`,
         }));
       }
       opts.push(group);
@@ -64,7 +88,7 @@ export function initMaths(app) {
       weightSel._key = key;
       const opts = [el("option", { value: "", text: "the unit (z, a, δ)" })];
       for (let j = 0; j < f.sizes[l - 1]; j++) {
-        const from = l === 1 ? featureLabel(f.feature_names?.[j], j) : `a${courseLayer(l - 1)}${sub(j + 1)}`;
+        const from = l === 1 ? featureLabel(f.feature_names[j], j) : `a${courseLayer(l - 1)}${sub(j + 1)}`;
         opts.push(el("option", { value: String(j), text: `weight ${weightName(l - 1, sel.i, j)} from ${from}` }));
       }
       weightSel.replaceChildren(...opts);
@@ -99,28 +123,12 @@ export function initMaths(app) {
     const sel = app.selection;
     const f = app.frame();
     if (sel?.kind !== "edge" || !f) return;
-    ctx.editWeight(sel.l, sel.i, sel.j, f.weights?.[sel.l]?.[sel.i]?.[sel.j] ?? 0);
+    ctx.editWeight(sel.l, sel.i, sel.j, f.weights[sel.l][sel.i][sel.j]);
   });
-
-  async function moveFocus(by) {
-    const f = app.frame();
-    const n = app.config?.train_size;
-    if (!f || !n) return;
-    const index = ((f.focus?.index ?? 0) + by + n) % n;
-    try { await app.post("/focus", { index }); } catch { /* the stream shows the truth */ }
-  }
-  $("mx-prev").addEventListener("click", () => moveFocus(-1));
-  $("mx-next").addEventListener("click", () => moveFocus(1));
+  $("mx-prev").addEventListener("click", () => app.moveFocus(-1));
+  $("mx-next").addEventListener("click", () => app.moveFocus(1));
 
   // --- the formulas ------------------------------------------------------------------------
-  const cfg = () => app.config?.config || {};
-  const lam = () => (cfg().regularization && cfg().regularization !== "none" ? Number(cfg().lambda) || 0 : 0);
-  const batchM = () => {
-    const c = cfg();
-    const n = app.config?.train_size;
-    if (!c.optimizer) return null;
-    return c.optimizer === "gd" ? n : Math.min(c.batch_size, n || Infinity);
-  };
 
   /**
    * The terms "(w)·(a)" of a sum, truncated to MAX_TERMS (first 3, "⋯ (n more)").
@@ -145,101 +153,121 @@ export function initMaths(app) {
     return out;
   }
 
-  function notYet(title, why) {
-    return { title, tex: null, caption: why };
+  const aligned = (rows) => `\\begin{aligned}${rows.join("\\\\")}\\end{aligned}`;
+  const words = (s) => `\\text{${s}}`;
+
+  function notYet(f, title, why) {
+    return { title, tex: null, caption: `– ${missing(f, why)}.` };
   }
 
   function inputBlock(f, j) {
-    const x = f.focus?.x?.[j];
+    const x = f.focus.x[j];
     return {
-      title: `Input ${featureLabel(f.feature_names?.[j], j)} — layer 1`,
+      title: `Input ${featureLabel(f.feature_names[j], j)} — layer 1`,
       tex: `${TeX.a(0, j)} = x_{${j + 1}} = ${texNum(x, "a")}`,
-      caption: "The input layer just holds the example's features: a⁽¹⁾ = x. It has no z and no δ.",
-      terms: [[`a${courseLayer(0)}${sub(j + 1)} = x${sub(j + 1)}`, x, "a", "x"]],
+      caption: `The input layer just holds the features of example #${f.focus.index}: a⁽¹⁾ = x. It has no z and no δ.`,
+      terms: [[`a${courseLayer(0)}${sub(j + 1)} = x${sub(j + 1)} (example #${f.focus.index})`, x, "a", "x"]],
     };
   }
 
   function forwardBlock(f, l, i) {
     const last = f.sizes.length - 1;
-    const title = `Forward: unit ${i + 1} of layer ${l + 1}`;
-    const aPrev = f.focus?.a?.[l - 1];
-    const W = f.weights?.[l - 1]?.[i];
-    const b = f.biases?.[l - 1]?.[i];
-    const z = f.focus?.z?.[l]?.[i];
-    const a = f.focus?.a?.[l]?.[i];
-    if (!aPrev || !W) return notYet(title, `Not computed yet in this pass: forward propagation has not reached layer ${l}.`);
+    const title = `Forward: unit ${i + 1} of layer ${l + 1} (example #${f.focus.index})`;
+    const aPrev = f.focus.a[l - 1];
+    const W = f.weights[l - 1][i];
+    const b = f.biases[l - 1][i];
+    const z = f.focus.z[l]?.[i];
+    const a = f.focus.a[l]?.[i];
+    if (!aPrev) return notYet(f, title, NOT_YET.forward);
     const pairs = W.map((w, j) => [w, aPrev[j]]);
-    const gname = l === last ? f.output : f.activation;
+    const gname = l === last ? f.maths.output : f.maths.activation;
     const rows = [];
     rows.push(`${TeX.z(l, i)} &= \\textstyle\\sum_{j} W${L(l - 1)}_{${i + 1}j}\\,a${L(l - 1)}_{j} + ${TeX.b(l - 1, i)}`);
     rows.push(...lines([...sumParts(pairs, ["a", "a"]), texNum(b, "a", true)]));
-    const zShown = z === null || z === undefined ? "\\text{(not yet)}" : texNum(z, "a");
-    rows.push(`&= ${zShown}`);
-    if (gname === "softmax") {
-      rows.push(`${TeX.a(l, i)} &= \\frac{e^{z_{${i + 1}}}}{\\sum_k e^{z_k}} = ${texNum(a, "a")}`);
+    if (!isNum(z)) {
+      rows.push(`&= ${words(`– ${missing(f, NOT_YET.forward)}`)}`);
     } else {
-      rows.push(`${TeX.a(l, i)} &= ${G_TEX[gname] || "g"}(${texNum(z, "a")}) = ${texNum(a, "a")}`);
+      rows.push(`&= ${texNum(z, "a")}`);
+      rows.push(gname === "softmax"
+        ? `${TeX.a(l, i)} &= \\frac{e^{z_{${i + 1}}}}{\\sum_k e^{z_k}} = ${texNum(a, "a")}`
+        : `${TeX.a(l, i)} &= ${G_TEX[gname]}(${texNum(z, "a")}) = ${texNum(a, "a")}`);
     }
     return {
       title,
-      tex: `\\begin{aligned}${rows.join("\\\\")}\\end{aligned}`,
+      tex: aligned(rows),
       caption: `z is the weighted sum of layer ${l}'s activations plus the bias; a = g(z)` +
-        (l === last ? ` with the output's g (${f.output}): the prediction h(x).` : ` with g = ${f.activation}.`),
+        (l === last ? ` with the output's g (${f.maths.output}): the prediction h(x).` : ` with g = ${f.maths.activation}.`),
       terms: [
-        [`z${courseLayer(l)}${sub(i + 1)}`, z, "a", "z"],
-        [`a${courseLayer(l)}${sub(i + 1)}`, a, "a", "a"],
+        [`z${courseLayer(l)}${sub(i + 1)} (example #${f.focus.index})`, z, "a", "z", NOT_YET.forward],
+        [`a${courseLayer(l)}${sub(i + 1)} (example #${f.focus.index})`, a, "a", "a", NOT_YET.forward],
         [`b${courseLayer(l - 1)}${sub(i + 1)} (bias)`, b, "a", "b"],
       ],
     };
   }
 
+  /** δ⁽ᴸ⁾ in the course's notation for this loss and output, with the frame's numbers. */
   function outputDeltaBlock(f, i) {
     const Lx = f.sizes.length - 1;
-    const title = `Backward: δ of output unit ${i + 1}`;
-    const d = f.focus?.delta?.[Lx]?.[i];
-    const a = f.focus?.a?.[Lx]?.[i];
-    const y = f.focus?.y?.[i];
-    if (d === null || d === undefined) return notYet(title, "Not computed yet: backpropagation starts after the cost.");
+    const { loss, output } = f.maths;
+    const title = `Backward: δ of output unit ${i + 1} (example #${f.focus.index})`;
+    const d = f.focus.delta[Lx]?.[i];
+    const err = f.focus.error?.[i];
+    const gp = f.focus.g_prime[Lx]?.[i];
+    const a = f.focus.a[Lx]?.[i];
+    const y = f.focus.y[i];
+    if (!isNum(d)) return notYet(f, title, NOT_YET.delta);
+    const dT = TeX.d(Lx, i);
+    const aT = TeX.a(Lx, i);
+    const terms = [
+      [`δ${courseLayer(Lx)}${sub(i + 1)} (example #${f.focus.index})`, d, "d", "delta"],
+      [`a − y (example #${f.focus.index})`, err, "d", "error", NOT_YET.cost],
+      ["y (target)", y, "a", "y"],
+    ];
     let tex;
     let caption;
-    if (f.output === "linear" || (app.config?.config?.loss ?? "cross_entropy") === "cross_entropy") {
-      tex = `${TeX.d(Lx, i)} = ${TeX.a(Lx, i)} - y_{${i + 1}} = ${texNum(a, "a")} - ${texNum(y, "a", true)} = ${texNum(d, "d")}`;
-      caption = "At the output, δ is simply how far the prediction is from the target (for the course's cost and output).";
-    } else if (f.output === "sigmoid") {
-      tex = `${TeX.d(Lx, i)} = (a - y)\\,a(1-a) = (${texNum(a, "a")} - ${texNum(y, "a", true)})\\,${texNum(a, "a")}(1-${texNum(a, "a", true)}) = ${texNum(d, "d")}`;
-      caption = "With squared error on a sigmoid output, the output's slope g′ joins in.";
+    if (loss === "cross_entropy" || output === "linear") {
+      tex = `${dT} = ${aT} - y_{${i + 1}} = ${texNum(a, "a")} - ${texNum(y, "a", true)} = ${texNum(d, "d")}`;
+      caption = loss === "cross_entropy"
+        ? `With cross-entropy on a ${output} output (the course's pairing) δ is simply a − y: the output's g′ cancels.`
+        : "With squared error on a linear output g′ = 1, so δ is simply a − y.";
+    } else if (output === "sigmoid") {
+      tex = aligned([
+        `${dT} &= (${aT} - y_{${i + 1}})\\; g'(${TeX.z(Lx, i)}) \\qquad g' = \\sigma' = a(1-a)`,
+        `&= ${texNum(err, "d", true)}\\cdot${texNum(gp, null, true)} = ${texNum(d, "d")}`,
+      ]);
+      caption = "With squared error on a sigmoid output, δ = (a − y) ⊙ g′(z): the output's slope g′ does not cancel (it would with cross-entropy).";
+      terms.push([`g′(z${courseLayer(Lx)}${sub(i + 1)}) = a(1 − a)`, gp, null, "gprime", NOT_YET.cost]);
     } else {
-      tex = `${TeX.d(Lx, i)} = \\frac{\\partial J}{\\partial ${TeX.z(Lx, i)}} = ${texNum(d, "d")}`;
-      caption = "δ = ∂J/∂z for this output unit (squared error through softmax).";
+      tex = aligned([
+        `${dT} &= \\textstyle\\sum_k (a_k - y_k)\\,\\frac{\\partial a_k}{\\partial z_{${i + 1}}} = a_{${i + 1}}\\Big((a_{${i + 1}} - y_{${i + 1}}) - \\sum_k (a_k - y_k)\\,a_k\\Big)`,
+        `&\\text{with } a_{${i + 1}} - y_{${i + 1}} = ${texNum(err, "d")}:\\quad ${dT} = ${texNum(d, "d")}`,
+      ]);
+      caption = "With squared error on a softmax output every output's error reaches every z through the softmax's Jacobian (softmax is not elementwise, so there is no single g′).";
     }
-    return {
-      title, tex, caption,
-      terms: [[`δ${courseLayer(Lx)}${sub(i + 1)}`, d, "d", "delta"], ["y (target)", y, "a", "y"]],
-    };
+    return { title, tex, caption, terms };
   }
 
   function hiddenDeltaBlock(f, l, j) {
-    const title = `Backward: δ of unit ${j + 1} of layer ${l + 1}`;
-    const dNext = f.focus?.delta?.[l + 1];
-    const d = f.focus?.delta?.[l]?.[j];
-    const W = f.weights?.[l];
-    const z = f.focus?.z?.[l]?.[j];
-    const a = f.focus?.a?.[l]?.[j];
-    if (!dNext) return notYet(title, `Not computed yet: backpropagation has not come back to layer ${l + 2}.`);
-    const pairs = W.map((row, k) => [row[j], dNext[k]]);
-    const gp = gPrime(f.activation, z, a);
-    const gt = gPrimeTex(f.activation, TeX.z(l, j), a, z);
+    const title = `Backward: δ of unit ${j + 1} of layer ${l + 1} (example #${f.focus.index})`;
+    const dNext = f.focus.delta[l + 1];
+    const d = f.focus.delta[l]?.[j];
+    const gp = f.focus.g_prime[l]?.[j];
+    if (!dNext) return notYet(f, title, NOT_YET.delta);
+    const pairs = f.weights[l].map((row, k) => [row[j], dNext[k]]);
     const rows = [
       `${TeX.d(l, j)} &= \\Big(\\textstyle\\sum_k W${L(l)}_{k${j + 1}}\\,\\delta${L(l + 1)}_k\\Big)\\, g'(${TeX.z(l, j)})`,
-      ...lines(sumParts(pairs, ["a", "d"]), { open: "\\big(", close: `\\big)\\cdot\\big(${gt.filled}\\big)` }),
-      `&= ${texNum(pairs.reduce((s, [w, dd]) => s + w * dd, 0), "d", true)}\\cdot ${texNum(gp, null)} = ${texNum(d, "d")}`,
+      ...lines(sumParts(pairs, ["a", "d"]), { open: "\\big(", close: `\\big)\\cdot ${texNum(gp, null, true)}` }),
+      `&= ${isNum(d) ? texNum(d, "d") : words(`– ${missing(f, NOT_YET.delta)}`)}`,
     ];
     return {
       title,
-      tex: `\\begin{aligned}${rows.join("\\\\")}\\end{aligned}`,
+      tex: aligned(rows),
       caption: `The next layer's δs come back through the same weights that carried a${courseLayer(l)}${sub(j + 1)} forward, ` +
-        `times g′(z) = ${gt.plain} for ${f.activation}: this unit's share of the blame.`,
-      terms: [[`δ${courseLayer(l)}${sub(j + 1)}`, d, "d", "delta"], [`g′(z${courseLayer(l)}${sub(j + 1)})`, gp, null, "gprime"]],
+        `times g′(z) of ${f.maths.activation} (the server's value for this example): this unit's share of the blame.`,
+      terms: [
+        [`δ${courseLayer(l)}${sub(j + 1)} (example #${f.focus.index})`, d, "d", "delta", NOT_YET.delta],
+        [`g′(z${courseLayer(l)}${sub(j + 1)}) (example #${f.focus.index})`, gp, null, "gprime", NOT_YET.delta],
+      ],
     };
   }
 
@@ -248,113 +276,133 @@ export function initMaths(app) {
   }
 
   function gradBlock(f, l, i, j) {
+    const m = f.maths;
     const title = `Gradient of weight ${weightName(l, i, j)}`;
-    const d = f.focus?.delta?.[l + 1]?.[i];
-    const a = f.focus?.a?.[l]?.[j];
-    const w = f.weights?.[l]?.[i]?.[j];
-    const D = f.grads?.W?.[l]?.[i]?.[j];
-    const lambda = lam();
-    const m = batchM();
-    const reg = cfg().regularization;
-    const regTex = reg === "l1" ? `\\tfrac{\\lambda}{m}\\operatorname{sign}(${TeX.W(l, i, j)})` : `\\tfrac{\\lambda}{m}${TeX.W(l, i, j)}`;
-    const rows = [];
-    rows.push(`\\frac{\\partial J}{\\partial ${TeX.W(l, i, j)}} &= \\tfrac{1}{m}\\textstyle\\sum_{t=1}^{m} \\delta${L(l + 1)}_{${i + 1}}a${L(l)}_{${j + 1}} + ${regTex}`);
-    if (d === null || d === undefined) {
-      rows.push("&\\text{this example's }\\delta\\text{ is not computed yet}");
-    } else {
-      rows.push(`\\text{this example: } \\delta${L(l + 1)}_{${i + 1}}\\,a${L(l)}_{${j + 1}} &= ${texNum(d, "d", true)}\\cdot${texNum(a, "a", true)} = ${texNum(d * a, "d")}`);
-    }
-    // D = Δ/m (+ the penalty's part, (λ/m)W or (λ/m)sign W, with m the batch size)
-    const regNum = lambda && m ? (reg === "l1" ? Math.sign(w) : w) * lambda / m : 0;
-    let dLine = `D${L(l)}_{${i + 1}${j + 1}} &= \\tfrac{1}{m}\\Delta${L(l)}_{${i + 1}${j + 1}}`;
-    if (lambda) dLine += ` + ${regTex}`;
-    if (isNum(D)) {
-      if (lambda && m) dLine += ` = ${texNum(D - regNum, "d")} + ${texNum(regNum, "d", true)}`;
-      dLine += ` = ${texNum(D, "d")}`;
-    } else {
-      dLine += "\\ \\text{(not computed yet)}";
-    }
+    const d = f.focus.delta[l + 1]?.[i];
+    const a = f.focus.a[l]?.[j];
+    const w = f.weights[l][i][j];
+    const D = f.grads?.W[l]?.[i]?.[j];
+    const pen = penaltyTex(m.regularization);
+    const Wt = TeX.W(l, i, j);
+    const Dt = `D${L(l)}_{${i + 1}${j + 1}}`;
+    const regT = pen ? ` + ${pen.dW(Wt)}` : "";
+    const rows = [
+      `\\frac{\\partial J}{\\partial ${Wt}} = ${Dt} &= \\frac{1}{m_{\\text{batch}}}\\textstyle\\sum_{t\\,\\in\\,\\text{batch}} \\delta${L(l + 1)}_{${i + 1}}a${L(l)}_{${j + 1}}${regT}`,
+      isNum(d)
+        ? `\\text{example \\#${f.focus.index}: } \\delta${L(l + 1)}_{${i + 1}}\\,a${L(l)}_{${j + 1}} &= ${texNum(d, "d", true)}\\cdot${texNum(a, "a", true)}`
+        : `\\text{example \\#${f.focus.index}: } \\delta${L(l + 1)}_{${i + 1}} &\\ ${words(`– ${missing(f, NOT_YET.delta)}`)}`,
+    ];
+    let dLine = `${Dt} &= \\tfrac{1}{${m.m_batch}}\\Delta${L(l)}_{${i + 1}${j + 1}}`;
+    if (pen) dLine += ` + ${penaltyTex(m.regularization, texNum(m.lambda), m.m_train).dW(texNum(w, "a", true))}`;
+    dLine += isNum(D) ? ` = ${texNum(D, "d")}` : `\\ ${words(`– ${missing(f, NOT_YET.delta)}`)}`;
     rows.push(dLine);
-    const mText = m ? `m = ${m} example${m === 1 ? "" : "s"}` : "the batch";
+    const batch = m.m_batch === m.m_train ? `all m_batch = ${m.m_batch} training examples (full batch)` : `the batch, m_batch = ${m.m_batch} examples`;
+    const regCaption = m.regularization === "l2" ? ` + (λ/m_train)·W, with λ = ${fmt(m.lambda)} and m_train = ${m.m_train}: the gradient of J's penalty λ/(2m_train)·ΣW².`
+      : m.regularization === "l1" ? ` + (λ/m_train)·sign(W), with λ = ${fmt(m.lambda)} and m_train = ${m.m_train}: the gradient of J's penalty (λ/m_train)·Σ|W|.`
+        : " (no regularization).";
     return {
       title,
-      tex: `\\begin{aligned}${rows.join("\\\\")}\\end{aligned}`,
+      tex: aligned(rows),
       caption: `The weight reaches J only through z${courseLayer(l + 1)}${sub(i + 1)}, which it moves by a${courseLayer(l)}${sub(j + 1)}: ` +
-        `so ∂J/∂W = δ·a. Δ adds that up over the batch (${mText}); D = Δ/m` +
-        (lambda ? ` + (λ/m)W with λ = ${fmt(lambda)}.` : " (λ = 0: no regularization)."),
+        `so each example contributes δ·a. Δ adds that up over ${batch}; D = Δ/m_batch${regCaption}`,
       terms: [
         [`${weightName(l, i, j)} (this weight)`, w, "a", "w"],
-        [`δ${courseLayer(l + 1)}${sub(i + 1)} (this example)`, d, "d", "delta"],
-        [`a${courseLayer(l)}${sub(j + 1)} (this example)`, a, "a", "a"],
-        [`∂J/∂W = D over the batch`, D, "d", "grad"],
+        [`δ${courseLayer(l + 1)}${sub(i + 1)} (example #${f.focus.index})`, d, "d", "delta", NOT_YET.delta],
+        [`a${courseLayer(l)}${sub(j + 1)} (example #${f.focus.index})`, a, "a", "a", NOT_YET.forward],
+        [`∂J/∂W = D (${over(f, m.averages.grads)})`, D, "d", "grad", NOT_YET.delta],
+        ["m_batch (D averages over)", m.m_batch, null, "m_batch"],
+        ...(pen ? [["λ", m.lambda, null, "lambda"], ["m_train (the penalty divides by)", m.m_train, null, "m_train"]] : []),
       ],
     };
   }
 
   function updateBlock(f, l, i, j) {
+    const m = f.maths;
     const title = `Update of weight ${weightName(l, i, j)}`;
-    const dW = f.update?.W?.[l]?.[i]?.[j];
-    const w = f.weights?.[l]?.[i]?.[j];
-    const D = f.grads?.W?.[l]?.[i]?.[j];
-    if (!isNum(dW)) return notYet(title, "No update yet: gradient descent comes after backpropagation.");
-    const old = w - dW;
-    const alpha = Number(cfg().learning_rate);
-    const plain = cfg().optimizer === "sgd" || cfg().optimizer === "gd";
+    const dW = f.update?.W[l][i][j];
+    const w = f.weights[l][i][j];
+    const D = f.update ? f.grads?.W[l]?.[i]?.[j] : null;
+    if (!isNum(dW)) return notYet(f, title, NOT_YET.update);
+    const plain = m.optimizer === "sgd" || m.optimizer === "gd";
     const Wt = TeX.W(l, i, j);
     const rows = plain
-      ? [`${Wt} &:= ${Wt} - \\alpha D${L(l)}_{${i + 1}${j + 1}}`,
-        `&= ${texNum(old, "a")} - ${texNum(alpha, null)}\\cdot${texNum(D, "d", true)}`]
-      : [`${Wt} &:= ${Wt} + \\Delta W_{${i + 1}${j + 1}}`];
-    rows.push(`&= ${texNum(old, "a")} + ${texNum(dW, "d", true)} = ${texNum(w, "a")}`);
+      ? [`${Wt} &:= ${Wt} - \\alpha\\, D${L(l)}_{${i + 1}${j + 1}}`,
+        `\\Delta ${Wt} &= -\\alpha\\, D = -${texNum(m.learning_rate, null)}\\cdot${texNum(D, "d", true)} = ${texNum(dW, "d")}`]
+      : [`${Wt} &:= ${Wt} + \\Delta ${Wt}\\quad(\\text{${m.optimizer}: from D and its memory})`,
+        `\\Delta ${Wt} &= ${texNum(dW, "d")}`];
+    rows.push(`${Wt}\\ \\text{after} &= ${texNum(w, "a")}`);
     const tiny = Math.abs(dW) < 0.005 * Math.abs(w);
     return {
       title,
-      tex: `\\begin{aligned}${rows.join("\\\\")}\\end{aligned}`,
-      caption: (plain ? `One step downhill with learning rate α = ${fmt(alpha)}.`
-        : `The ${cfg().optimizer} optimizer turns D into the change ΔW (it remembers past gradients).`) +
+      tex: aligned(rows),
+      caption: (plain ? `One step downhill with learning rate α = ${fmt(m.learning_rate)}, using D (${over(f, m.averages.grads)}).`
+        : `The ${m.optimizer} optimizer turns D into the change ΔW (it remembers past gradients); α = ${fmt(m.learning_rate)}.`) +
         (tiny ? " The change is smaller than the 3 digits shown: learning is many small steps." : ""),
-      terms: [[`ΔW (last update)`, dW, "d", "dw"], [`${weightName(l, i, j)} after it`, w, "a", "w-new"]],
+      terms: [
+        ["α (learning rate)", m.learning_rate, null, "alpha"],
+        ["ΔW (last update)", dW, "d", "dw"],
+        [`${weightName(l, i, j)} after it`, w, "a", "w-new"],
+      ],
     };
   }
 
-  function costBlock(f) {
+  /** The example's cost written out with its h and y (no value computed here). */
+  function exampleCostTex(f) {
     const Lx = f.sizes.length - 1;
-    const h = f.focus?.a?.[Lx] || [];
-    const y = f.focus?.y || [];
-    const loss = app.config?.config?.loss || (f.problem === "regression" ? "mse" : "cross_entropy");
-    const reg = lam() ? ` + \\frac{\\lambda}{2m}\\sum W^2` : "";
-    let general;
-    let example = 0;
-    let filled;
+    const h = f.focus.a[Lx];
+    const y = f.focus.y;
+    const { loss, output } = f.maths;
+    if (!h) return null;
+    const more = h.length > 2 ? " + \\cdots" : "";
+    const shown = h.slice(0, 2).map((v, k) => [v, y[k], k]);
     if (loss === "mse") {
-      general = `J = \\frac{1}{2m}\\sum_{t=1}^{m}\\sum_k \\big(h_k(x^{(t)}) - y^{(t)}_k\\big)^2${reg}`;
-      h.forEach((v, k) => { example += 0.5 * (v - y[k]) ** 2; });
-      filled = `\\tfrac12(${texNum(h[0], "a")} - ${texNum(y[0], "a", true)})^2${h.length > 1 ? " + \\cdots" : ""}`;
-    } else if (f.output === "softmax") {
-      general = `J = -\\frac{1}{m}\\sum_{t=1}^{m}\\sum_k y^{(t)}_k \\log h_k(x^{(t)})${reg}`;
-      const k = y.findIndex((v) => v === 1);
-      h.forEach((v, q) => { if (y[q]) example -= y[q] * Math.log(Math.max(v, 1e-300)); });
-      filled = `-\\log ${texNum(h[k], "a")}`;
-    } else {
-      general = `J = -\\frac{1}{m}\\sum_{t=1}^{m}\\sum_{k=1}^{K}\\Big[y_k\\log h_k + (1-y_k)\\log(1-h_k)\\Big]${reg}`;
-      h.forEach((v, k) => {
-        example -= y[k] * Math.log(Math.max(v, 1e-300)) + (1 - y[k]) * Math.log(Math.max(1 - v, 1e-300));
-      });
-      const term = (k) => (y[k] === 1 ? `-\\log ${texNum(h[k], "a")}` : `-\\log(1-${texNum(h[k], "a", true)})`);
-      filled = h.length > 2 ? `${term(0)} ${term(1)} - \\cdots` : h.map((_, k) => term(k)).join(" ");
+      return `\\tfrac12\\big(${shown.map(([v, t]) => `(${texNum(v, "a")} - ${texNum(t, "a", true)})^2`).join(" + ")}${more}\\big)`;
     }
+    if (output === "softmax") {
+      const k = y.indexOf(1);
+      return `-\\log h_{${k + 1}} = -\\log ${texNum(h[k], "a")}`;
+    }
+    const term = ([v, t]) => (t === 1 ? `-\\log ${texNum(v, "a")}` : `-\\log(1-${texNum(v, "a", true)})`);
+    return shown.map(term).join(" ") + (h.length > 2 ? " - \\cdots" : "");
+  }
+
+  function costBlock(f) {
+    const m = f.maths;
+    const pen = penaltyTex(m.regularization);
+    const reg = pen ? ` + ${pen.J}` : "";
+    const sumT = "\\frac{1}{m_{\\text{train}}}\\sum_{t=1}^{m_{\\text{train}}}";
+    let general;
+    if (m.loss === "mse") general = `J = ${sumT}\\tfrac12\\big\\|h(x^{(t)}) - y^{(t)}\\big\\|^2${reg}`;
+    else if (m.output === "softmax") general = `J = -${sumT}\\sum_k y^{(t)}_k \\log h_k(x^{(t)})${reg}`;
+    else general = `J = -${sumT}\\sum_{k=1}^{K}\\Big[y_k\\log h_k + (1-y_k)\\log(1-h_k)\\Big]${reg}`;
+    const filled = exampleCostTex(f);
+    const cost = f.focus.cost;
+    const rows = [`&${general}`];
+    rows.push(filled && isNum(cost)
+      ? `&\\text{example \\#${f.focus.index}: } ${filled} = ${texNum(cost, null)}`
+      : `&\\text{example \\#${f.focus.index}: } ${words(`– ${missing(f, NOT_YET.cost)}`)}`);
+    if (pen) rows.push(`&${penaltyTex(m.regularization, texNum(m.lambda), m.m_train).J} = ${texNum(m.penalty, null)}`);
+    rows.push(`&J_{\\text{train}} = ${texNum(f.loss.train, null)}`);
+    const what = m.loss === "mse" ? "half the squared error ½‖h − y‖²"
+      : m.output === "softmax" ? "the cross-entropy −Σ y log h" : "the course's cross-entropy, summed over the output units";
     return {
       title: "Cost J",
-      tex: `\\begin{aligned}&${general}\\\\ &\\text{this example: } ${filled} = ${texNum(example, null)}\\\\ &J_{\\text{train}} = ${texNum(f.loss?.train, null)}\\end{aligned}`,
-      caption: `J averages the examples' costs over the m = ${app.config?.train_size ?? "…"} training examples` +
-        (lam() ? ", plus the weight penalty (biases are not regularized)." : "."),
-      terms: [["this example's cost", example, null, "cost"], ["J (training set)", f.loss?.train, null, "J"]],
+      tex: aligned(rows),
+      caption: `Each example's cost is ${what}; J averages it over the m_train = ${m.m_train} training examples` +
+        (pen ? `, plus the weight penalty ${m.regularization === "l2" ? "λ/(2m_train)·ΣW²" : "(λ/m_train)·Σ|W|"} (biases are not regularized).` : ".") +
+        " The gradients below average over the batch of the same J.",
+      terms: [
+        [`cost of this example (${over(f, m.averages.focus)})`, cost, null, "cost", NOT_YET.cost],
+        ...(pen ? [[`penalty ${m.regularization === "l2" ? "λ/(2m_train)·ΣW²" : "(λ/m_train)·Σ|W|"}`, m.penalty, null, "penalty"]] : []),
+        [`J (${over(f, m.averages.loss)})`, f.loss.train, null, "J"],
+        ["m_train (J averages over)", m.m_train, null, "m_train"],
+      ],
     };
   }
 
   // --- choosing what to show -------------------------------------------------------------
   function blocksFor(f) {
-    const cur = f.cursor || { phase: "idle" };
+    const cur = f.cursor;
     const Lx = f.sizes.length - 1;
     const sel = app.selection;
     if (sel?.kind === "edge") {
@@ -372,17 +420,14 @@ export function initMaths(app) {
     switch (cur.phase) {
       case "forward": return [forwardBlock(f, cur.layer, 0)];
       case "cost": return [costBlock(f)];
-      case "backward": {
-        const l = cur.layer;
-        return [deltaBlock(f, l, 0), gradBlock(f, l - 1, 0, 0)];
-      }
-      case "update": return [updateBlock(f, Lx - 1, 0, 0), gradBlock(f, Lx - 1, 0, 0)];
-      default: return [forwardBlock(f, Lx, 0), deltaBlock(f, Lx, 0)];
+      case "backward": return [deltaBlock(f, cur.layer, 0), gradBlock(f, cur.layer - 1, 0, 0)];
+      case "update": return [updateBlock(f, Lx - 1, 0, 0), gradBlock(f, Lx - 1, 0, 0), costBlock(f)];
+      default: return [forwardBlock(f, Lx, 0), costBlock(f), deltaBlock(f, Lx, 0)];
     }
   }
 
   function phaseText(f) {
-    const cur = f.cursor || { phase: "idle" };
+    const cur = f.cursor;
     let s = PHASE_NAME[cur.phase] || cur.phase;
     if ((cur.phase === "forward" || cur.phase === "backward") && Number.isInteger(cur.layer)) s += `, layer ${cur.layer + 1}`;
     const sel = app.selection;
@@ -404,21 +449,16 @@ export function initMaths(app) {
     return pool[k];
   }
 
-  function drawTerms(table, terms) {
-    const sig = (terms || []).map((t) => t[0] + "|" + t[3]).join(";");
+  /** terms: [label, value, colour kind, data-term key, words when there is no value]. */
+  function drawTerms(f, table, terms) {
+    const sig = terms.map((t) => t[0] + "|" + t[3]).join(";");
     if (table._sig !== sig) {
       table._sig = sig;
-      table.replaceChildren(...(terms || []).map(([label, , kind, key]) =>
-        el("tr", { dataset: { term: key } }, el("th", { scope: "row", text: label }), el("td", {}, numSpan(NaN, kind)))));
+      table.replaceChildren(...terms.map(([label, , , key]) =>
+        el("tr", { dataset: { term: key } }, el("th", { scope: "row", text: label }), el("td", {}, el("span", { class: "pn-num" })))));
     }
-    (terms || []).forEach(([, v, kind], k) => {
-      const span = table.rows[k].cells[1].firstChild;
-      setText(span, fmt(v));
-      const c = numSpan(v, kind).style.color;
-      if (span.style.color !== c) span.style.color = c;
-      span.classList.toggle("pn-nan", !isNum(v));
-    });
-    table.hidden = !terms || !terms.length;
+    terms.forEach(([, v, kind, , why], k) => updateNum(table.rows[k].cells[1].firstChild, v, kind, missing(f, why || "not computed yet")));
+    table.hidden = !terms.length;
   }
 
   // The formula without its numbers (and their colours): what only a new selection,
@@ -436,24 +476,19 @@ export function initMaths(app) {
   }
 
   function draw(f) {
-    if (!f || !f.sizes) return;
     const running = f.status === "running";
     setText(phaseEl, phaseText(f));
-    setText(exampleEl, `#${f.focus?.index ?? "–"}`);
+    setText(exampleEl, `#${f.focus.index}`);
     syncPickers(f);
     const blocks = blocksFor(f);
     blocks.forEach((b, k) => {
       const n = blockNode(k);
       setText(n.title, b.title);
-      if (b.tex) {
-        n.tex.hidden = false;
-        drawTex(n, b, running);
-      } else {
-        n.tex.hidden = true;
-      }
-      setText(n.caption, b.caption || "");
-      drawTerms(n.terms, b.terms);
-      if (n.root.parentNode !== blocksEl || blocksEl.children[k] !== n.root) blocksEl.insertBefore(n.root, blocksEl.children[k] || null);
+      n.tex.hidden = !b.tex;
+      if (b.tex) drawTex(n, b, running);
+      setText(n.caption, b.caption);
+      drawTerms(f, n.terms, b.terms || []);
+      if (blocksEl.children[k] !== n.root) blocksEl.insertBefore(n.root, blocksEl.children[k] || null);
     });
     while (blocksEl.children.length > blocks.length) blocksEl.lastChild.remove();
     editBtn.hidden = app.selection?.kind !== "edge";

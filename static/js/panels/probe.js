@@ -1,10 +1,12 @@
 // 3. "What is δ?": the δ probe. Pick a unit, nudge its z by ±h on the current batch
-// (POST /probe) and compare the slope of J with the unit's δ from backprop. A small
-// chart shows J as z is pushed further (a few more probes), with the tangent of
-// slope δ: δ is the slope of the cost with respect to z.
+// (POST /probe) and compare the slope of J with the unit's δ from backprop — the batch
+// average, and the focus example's own (the one the maths panel shows). A small chart
+// shows J as z is pushed further (a few more probes), with the tangent of slope δ:
+// δ is the slope of the cost with respect to z.
 
 import { fmt, courseLayer, sub, GRAD_SCALE } from "../format.js";
-import { el, setText, updateNum, isNum, unitName, PLOT_FONT, PLOT_CONFIG } from "./util.js";
+import { over } from "./maths.js";
+import { el, setText, updateNum, isNum, unitName, missing, PLOT_FONT, PLOT_CONFIG } from "./util.js";
 
 const CURVE_H = [0.1, 0.2, 0.35, 0.5, 0.75, 1];   // the route accepts h up to 1
 
@@ -30,7 +32,11 @@ export function initProbe(app) {
   const go = $("pr-go");
   const out = {
     plus: $("pr-plus"), minus: $("pr-minus"), num: $("pr-num"), delta: $("pr-delta"), diff: $("pr-diff"),
+    focusNum: $("pr-focus-num"), focusDelta: $("pr-focus-delta"),
   };
+  const deltaOver = $("pr-delta-over");
+  const focusGrid = $("pr-focus");
+  const focusLabel = $("pr-focus-label");
   const say = $("pr-say");
   const weightSay = $("pr-weight");
   const chartEl = $("pr-chart");
@@ -70,7 +76,7 @@ export function initProbe(app) {
       const settled = await Promise.allSettled(CURVE_H.map((hh) => app.post("/probe", { layer: l, unit: i, h: hh })));
       const curve = settled.filter((x) => x.status === "fulfilled").map((x) => x.value);
       result = { ...r, curve };
-      show(f);
+      show(app.frame());
       plot();
     } catch (e) {
       setText(say, "The probe failed: " + e.message);
@@ -88,7 +94,9 @@ export function initProbe(app) {
 
   function clear() {
     for (const k in out) setText(out[k], "–");
+    focusGrid.hidden = true;
     setText(say, "");
+    setText(weightSay, "");
     chartEl.hidden = true;
   }
 
@@ -98,28 +106,38 @@ export function initProbe(app) {
     const [p, m] = distinct(r.cost_plus, r.cost_minus);
     setText(out.plus, p);
     setText(out.minus, m);
+    const batch = `average over the batch, m = ${r.m} examples`;
+    setText(deltaOver, `(${batch})`);
     updateNum(out.num, r.numerical, "d");
     updateNum(out.delta, r.delta, "d");
-    setText(out.diff, fmt(r.difference));
+    updateNum(out.diff, r.difference, null);
+    const hasFocus = "focus_delta" in r;
+    focusGrid.hidden = !hasFocus;
+    if (hasFocus) {
+      setText(focusLabel, `example #${r.focus} only`);
+      updateNum(out.focusNum, r.focus_numerical, "d");
+      updateNum(out.focusDelta, r.focus_delta, "d");
+    }
     const name = `z${courseLayer(r.layer)}${sub(r.unit + 1)}`;
     const d = r.delta;
-    let s = `On this batch of m = ${r.m} examples, raising ${name} by h = ${fmt(r.h)} changes J by ${fmt(r.cost_plus - (r.cost_plus + r.cost_minus) / 2)}, ` +
-      `so J's slope is ${fmt(r.numerical)} — the same as backprop's δ = ${fmt(d)} (they differ by ${fmt(r.difference)}). `;
+    let s = `Raising ${name} by h = ${fmt(r.h)} on every example of the batch (m = ${r.m}) moves J from ${fmt(r.cost_minus)} to ${fmt(r.cost_plus)} ` +
+      `across ±h: J's slope is ${fmt(r.numerical)} — the same as backprop's δ averaged over the batch, ${fmt(d)} (they differ by ${fmt(r.difference)}). ` +
+      (hasFocus ? `On example #${r.focus} alone the slope is ${fmt(r.focus_numerical)}, its own δ ${fmt(r.focus_delta)}: that is the δ the maths panel shows. ` : "");
     if (isNum(d)) {
       s += d > 0 ? `δ > 0: a larger ${name} makes the cost worse, so gradient descent will lower this unit's z.`
         : d < 0 ? `δ < 0: a larger ${name} lowers the cost, so gradient descent will raise this unit's z.`
           : "δ = 0: this unit's z does not affect the cost at all right now.";
     }
     setText(say, s);
-    const j = 0;
-    const a = f?.focus?.a?.[r.layer - 1]?.[j];
-    const dd = f?.focus?.delta?.[r.layer]?.[r.unit];
-    if (isNum(a) && isNum(dd)) {
-      const from = r.layer - 1 === 0 ? "input" : "unit";
-      setText(weightSay, `For the focus example: ∂J/∂W${courseLayer(r.layer - 1)}${sub(r.unit + 1)},${sub(1)} = ` +
-        `δ${courseLayer(r.layer)}${sub(r.unit + 1)} · a${courseLayer(r.layer - 1)}${sub(1)} = ${fmt(dd)} × ${fmt(a)} = ${fmt(dd * a)} ` +
-        `(the weight from ${from} 1 of layer ${r.layer} into this unit).`);
-    }
+    const a = f.focus.a[r.layer - 1]?.[0];
+    const dd = f.focus.delta[r.layer]?.[r.unit];
+    const D = f.grads?.W[r.layer - 1]?.[r.unit]?.[0];
+    const w = `W${courseLayer(r.layer - 1)}${sub(r.unit + 1)},${sub(1)}`;
+    const from = r.layer - 1 === 0 ? "input" : "unit";
+    setText(weightSay, `The weight ${w} (from ${from} 1 of layer ${r.layer} into this unit): example #${f.focus.index} contributes ` +
+      (isNum(dd) && isNum(a) ? `δ${courseLayer(r.layer)}${sub(r.unit + 1)} · a${courseLayer(r.layer - 1)}${sub(1)} = ${fmt(dd)} × ${fmt(a)}`
+        : `– (${missing(f, "its δ is not computed until the backward pass")})`) +
+      `; D = ∂J/∂${w}, ${over(f, f.maths.averages.grads)}, is ${isNum(D) ? fmt(D) : `– (${missing(f, "not computed until the backward pass")})`}.`);
   }
 
   async function plot() {

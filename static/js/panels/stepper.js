@@ -3,9 +3,12 @@
 // (step "phase") drives steps 2, 3, 4 and 6; step 5 runs the gradient check.
 // While guided mode is on and the card is scrolled away, a small bar docks at the
 // bottom of the window so the diagram and Next are on screen together.
+// Every number is the frame's (frame.maths, frame.focus, grads, update) or the
+// gradient check's reply; each says what it averages over.
 
-import { fmt, fmtInt, courseLayer } from "../format.js";
-import { el, setText, numSpan, chipColour, maxAbs, norm, fmtTime, isNum } from "./util.js";
+import { fmt, fmtInt, courseLayer, sub } from "../format.js";
+import { el, setText, numSpan, chipColour, maxAbs, fmtTime, isNum, missing } from "./util.js";
+import { over } from "./maths.js";
 
 const G_NAME = { sigmoid: "sigmoid", tanh: "tanh", relu: "ReLU", linear: "the identity", softmax: "softmax" };
 
@@ -20,6 +23,7 @@ export function initStepper(app) {
   const back = $("st-back");
   const status = $("st-status");
   const list = $("st-list");
+  const course = $("st-course");
 
   let guided = false;
   let busy = false;
@@ -54,7 +58,7 @@ export function initStepper(app) {
   const key = (f) => `${f.step}:${f.structure}`;
 
   function stageOf(f) {
-    const c = f.cursor || { phase: "idle" };
+    const c = f.cursor;
     if (c.phase === "forward") return { stage: 2, layer: c.layer };
     if (c.phase === "cost") return { stage: 3, layer: null };
     if (c.phase === "backward") {
@@ -87,7 +91,7 @@ export function initStepper(app) {
       runCheck();
       return;
     }
-    if (s.stage === 3 || s.stage === 2) lossBefore = f.loss?.train;
+    if (s.stage === 3 || s.stage === 2) lossBefore = f.loss.train;
     busy = true;
     busySeq = f.seq;
     sync();
@@ -134,6 +138,7 @@ export function initStepper(app) {
     }
   }
 
+  course.addEventListener("click", () => app.setControls({ optimizer: "gd" }));
   next.addEventListener("click", doNext);
   back.addEventListener("click", doBack);
   dockNext.addEventListener("click", doNext);
@@ -155,7 +160,8 @@ export function initStepper(app) {
   }
 
   function vectorTable(f, l, cols) {
-    // cols: [{label, values, kind}] — one row per unit of layer l.
+    // cols: [{label, values, kind, why}] — one row per unit of layer l; `why` says in
+    // words why a value is missing.
     const n = f.sizes[l];
     const scale = cols.map((c) => Math.max(maxAbs(c.values), 1e-12));
     const last = f.sizes.length - 1;
@@ -169,75 +175,67 @@ export function initStepper(app) {
         const chip = el("span", { class: "pn-chip" });
         const bg = chipColour(v, c.fixed ?? scale[k], c.kind);
         if (bg) chip.style.background = bg; else chip.classList.add("pn-chip-nan");
-        return el("td", {}, chip, c.values ? numSpan(v, c.kind) : el("span", { class: "pn-muted", text: "not yet" }));
+        return el("td", { dataset: { q: `${c.key}-${i}` } }, chip, numSpan(v, c.kind, "", missing(f, c.why || "not computed yet")));
       })));
     }
     return el("table", { class: "pn-table pn-vector" }, thead, el("tbody", {}, rows));
   }
 
-  function kv(label, value) {
-    return el("div", { class: "pn-kv" }, el("span", { class: "pn-kv-label", text: label }), value);
+  function kv(label, value, key = null) {
+    return el("div", { class: "pn-kv", dataset: key ? { q: key } : {} }, el("span", { class: "pn-kv-label", text: label }), value);
   }
 
   function outputTargets(f) {
     const L = f.sizes.length - 1;
     return vectorTable(f, L, [
-      { label: "h(x) = a" + courseLayer(L), values: f.focus?.a?.[L], kind: "a", fixed: f.output === "linear" ? null : 1 },
-      { label: "y (target)", values: f.focus?.y, kind: "a", fixed: f.output === "linear" ? null : 1 },
+      { label: "h(x) = a" + courseLayer(L), values: f.focus.a[L], kind: "a", key: "h", fixed: f.output === "linear" ? null : 1 },
+      { label: "y (target)", values: f.focus.y, kind: "a", key: "y", fixed: f.output === "linear" ? null : 1 },
     ]);
   }
 
-  function exampleCost(f) {
-    const L = f.sizes.length - 1;
-    const h = f.focus?.a?.[L];
-    const y = f.focus?.y;
-    if (!h || !y) return NaN;
-    let c = 0;
-    if (f.problem === "regression" || f.output === "linear") {
-      h.forEach((v, k) => { c += 0.5 * (v - y[k]) ** 2; });
-    } else if (f.output === "softmax") {
-      h.forEach((v, k) => { if (y[k]) c -= y[k] * Math.log(Math.max(v, 1e-300)); });
-    } else {
-      h.forEach((v, k) => {
-        c -= y[k] * Math.log(Math.max(v, 1e-300)) + (1 - y[k]) * Math.log(Math.max(1 - v, 1e-300));
-      });
-    }
-    return c;
+  /** What differs from the course's setting (full-batch gradient descent), or "". */
+  function settingNote(f) {
+    const m = f.maths;
+    if (m.optimizer === "gd" && m.m_batch === m.m_train) return "";
+    const how = m.optimizer === "sgd" ? "mini-batch SGD" : `the ${m.optimizer} optimizer`;
+    return `Not quite the course's setting: the course does full-batch gradient descent (every update averages over all ` +
+      `m = ${m.m_train} training examples); this session uses ${how} with batches of m_batch = ${m.m_batch}, so δ, Δ and D ` +
+      `below average over the batch while J averages over the training set.`;
   }
 
   function content(f, s) {
     const L = f.sizes.length - 1;
-    const cfg = app.config?.config || {};
-    const g = G_NAME[f.activation] || f.activation;
-    const gOut = G_NAME[f.output] || f.output;
+    const m = f.maths;
+    const g = G_NAME[m.activation];
+    const gOut = G_NAME[m.output];
     const logreg = L === 1;
-    const out = { title: "", text: "", numbers: [], note: "", nextLabel: "Next ▸", sig: "" };
+    const ex = `example #${f.focus.index}`;
+    const out = { title: "", text: "", numbers: [], note: settingNote(f), nextLabel: "Next ▸" };
     const layerOf = (l) => `layer ${l + 1} of ${L + 1}`;
     switch (s.stage) {
       case 1: {
         out.title = "Step 1 of 6 · Random initialization";
-        const init = f.init || cfg.init;
-        const eps = cfg.init_epsilon;
+        const init = f.init;
         if (init === "zeros" || init === "constant") {
           out.text = `This network starts from ${init === "zeros" ? "all zeros" : "one constant value"}: every hidden unit of a layer is the same, ` +
             "so they will get the same updates and stay the same. Question 5 below shows why the course insists on random weights.";
         } else if (init === "uniform") {
-          const e = eps === "auto" || eps === undefined ? "√6 / √(L_in + L_out) for each layer" : fmt(Number(eps)) + (Number(eps) === 0.12 ? " (the course's value)" : "");
-          out.text = `Every weight starts as a small random number, uniform in [−ε, ε] with ε = ${e}. ` +
+          out.text = "Every weight starts as a small random number, uniform in [−ε, ε] (the course's ε_init = 0.12, or " +
+            "√6 / √(L_in + L_out) for each layer: the setting Init ε). " +
             "Random, so that the hidden units start different from each other; small, so that g(z) is not saturated.";
         } else {
           out.text = `Every weight starts as a small random number (${init} initialization), so that the hidden units start different from each other.`;
         }
-        if (f.step > 0) out.note = `Training has already moved the weights (${fmtInt(f.step)} updates). “Back” resets them to the same random start.`;
+        if (f.step > 0) out.note = `Training has already moved the weights (${fmtInt(f.step)} updates). “Back” resets them to the same random start. ` + out.note;
         for (let l = 0; l < L; l++) {
-          const W = f.weights?.[l];
+          const W = f.weights[l];
           let lo = Infinity;
           let hi = -Infinity;
           for (const row of W || []) for (const v of row) { if (isNum(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }
           out.numbers.push(kv(`W${courseLayer(l)} (${f.sizes[l + 1]}×${f.sizes[l]}): `,
             el("span", {}, "from ", numSpan(lo, "a"), " to ", numSpan(hi, "a"))));
         }
-        (f.symmetry || []).forEach((d, k) => {
+        f.symmetry.forEach((d, k) => {
           out.numbers.push(kv(`hidden layer ${k + 2}: `, el("span", {}, d === 0 && f.sizes[k + 1] > 1
             ? el("strong", { class: "pn-bad", text: "all units identical" })
             : el("span", {}, "units differ by up to ", numSpan(d, "a")))));
@@ -253,41 +251,67 @@ export function initStepper(app) {
             `then squashes each z with g = ${g}: a${courseLayer(l)} = g(z${courseLayer(l)}). These activations are what the next layer sees.`
           : `The output layer does the same with its own g (${gOut}): a${courseLayer(l)} = h(x) is the network's prediction for this example.`;
         if (l === 1) out.text = `Layer 1 is the input, a${courseLayer(0)} = x. ` + out.text;
-        out.numbers.push(el("p", { class: "pn-small pn-muted", text: `Focus example #${f.focus?.index ?? "–"}, ${layerOf(l)}:` }));
+        out.numbers.push(el("p", { class: "pn-small pn-muted", text: `Focus ${ex}, ${layerOf(l)}:` }));
         out.numbers.push(vectorTable(f, l, [
-          { label: "z" + courseLayer(l), values: f.focus?.z?.[l], kind: "a" },
-          { label: "a" + courseLayer(l), values: f.focus?.a?.[l], kind: "a" },
+          { label: "z" + courseLayer(l), values: f.focus.z[l], kind: "a", key: "z" },
+          { label: "a" + courseLayer(l), values: f.focus.a[l], kind: "a", key: "a" },
         ]));
         out.nextLabel = l < L ? "Next layer ▸" : "Next: the cost ▸";
         break;
       }
       case 3: {
         out.title = "Step 3 of 6 · Cost J";
-        const what = f.problem === "regression" ? "half the squared error" : f.output === "softmax" ? "the cross-entropy −Σ y log h"
+        const what = m.loss === "mse" ? "half the squared error ½‖h − y‖² (MSE)" : m.output === "softmax" ? "the cross-entropy −Σ y log h"
           : "the course's cross-entropy −[y log h + (1 − y) log(1 − h)], summed over the output units";
-        out.text = `The cost J says how wrong the predictions are: ${what}, averaged over the m examples` +
-          (cfg.regularization === "l2" ? ", plus λ/(2m)·ΣW²." : ".") + " Training will push J down.";
+        const pen = m.regularization === "l2" ? "λ/(2m_train)·ΣW²" : m.regularization === "l1" ? "(λ/m_train)·Σ|W|" : null;
+        out.text = `The cost J says how wrong the predictions are: each example costs ${what}; J averages that over the ` +
+          `m_train = ${m.m_train} training examples` + (pen ? `, plus the penalty ${pen} (λ = ${fmt(m.lambda)}).` : ".") +
+          " Training will push J down.";
         out.numbers.push(outputTargets(f));
-        out.numbers.push(kv("cost of this example: ", numSpan(exampleCost(f), null)));
-        out.numbers.push(kv("J over the training set: ", numSpan(f.loss?.train, null)));
+        out.numbers.push(kv(`cost of this example (${over(f, m.averages.focus)}): `, numSpan(f.focus.cost, null, "", missing(f, "not computed until the cost phase")), "cost"));
+        if (pen) out.numbers.push(kv(`penalty ${pen}: `, numSpan(m.penalty, null), "penalty"));
+        out.numbers.push(kv(`J (${over(f, m.averages.loss)}): `, numSpan(f.loss.train, null), "J"));
         out.nextLabel = "Next: backpropagation ▸";
         break;
       }
       case 4: {
         const l = s.layer;
         out.title = `Step 4 of 6 · Backpropagation — δ of ${layerOf(l)}`;
+        const dL = `δ${courseLayer(L)}`;
+        const aL = `a${courseLayer(L)}`;
+        const cols = [{ label: `δ${courseLayer(l)} (${ex})`, values: f.focus.delta[l], kind: "d", key: "delta", why: "not computed until the backward pass reaches this layer" }];
         if (s.example) {
           out.text = `Stepping example by example (the course's for-loop): Δ += δ(a)ᵀ for example ${s.example.example} of ${s.example.of}.`;
         } else if (l === L) {
-          out.text = `Start at the output: δ${courseLayer(L)} = a${courseLayer(L)} − y, how far each output is from its target. ` +
-            (logreg ? "With no hidden layers this is the only δ: logistic regression." : "");
+          if (m.loss === "cross_entropy" || m.output === "linear") {
+            out.text = `Start at the output: ${dL} = ${aL} − y, how far each output is from its target` +
+              (m.loss === "cross_entropy" ? ` (with cross-entropy the ${m.output} output's g′ cancels). ` : " (a linear output has g′ = 1). ");
+          } else if (m.output === "sigmoid") {
+            out.text = `Start at the output: with the squared error (MSE) on a sigmoid output, ${dL} = (${aL} − y) ⊙ g′(z${courseLayer(L)}), ` +
+              "how far each output is from its target times the sigmoid's slope there (it does not cancel as it would with cross-entropy). ";
+            cols.unshift({ label: `a − y (${ex})`, values: f.focus.error, kind: "d", key: "error", why: "not computed until the cost phase" },
+              { label: "g′(z) = a(1 − a)", values: f.focus.g_prime[L], kind: null, key: "gprime", why: "not computed until the cost phase" });
+          } else {
+            out.text = `Start at the output: with the squared error (MSE) on a softmax output, ${dL} = (∂a/∂z)ᵀ(${aL} − y): ` +
+              "every output's error reaches every z through the softmax (not elementwise, so there is no single g′). ";
+            cols.unshift({ label: `a − y (${ex})`, values: f.focus.error, kind: "d", key: "error", why: "not computed until the cost phase" });
+          }
+          if (logreg) out.text += "With no hidden layers this is the only δ: logistic regression.";
         } else {
           out.text = `Send the error back: each unit's δ is the next layer's δ, weighted by the same weights that carried its signal forward, ` +
             `times g′(z) — its share of the blame: δ${courseLayer(l)} = (W${courseLayer(l)})ᵀδ${courseLayer(l + 1)} ⊙ g′(z${courseLayer(l)}).`;
+          cols.push({ label: `g′(z${courseLayer(l)}) (${ex})`, values: f.focus.g_prime[l], kind: null, key: "gprime", why: "not computed until the backward pass reaches this layer" });
         }
-        out.text += ` Now the weights into ${layerOf(l)} have their gradient: ∂J/∂W${courseLayer(l - 1)} = δ${courseLayer(l)}(a${courseLayer(l - 1)})ᵀ, averaged over the batch (Δ/m).`;
-        out.numbers.push(vectorTable(f, l, [{ label: "δ" + courseLayer(l), values: f.focus?.delta?.[l], kind: "d" }]));
-        out.numbers.push(kv(`‖∂J/∂W${courseLayer(l - 1)}‖ over the batch: `, numSpan(norm(f.grads?.W?.[l - 1]), "d")));
+        const reg = m.regularization === "l2" ? " + (λ/m_train)·W" : m.regularization === "l1" ? " + (λ/m_train)·sign(W)" : "";
+        out.text += ` Now the weights into ${layerOf(l)} have their gradient: D${courseLayer(l - 1)} = Δ/m_batch${reg}, where Δ adds ` +
+          `δ${courseLayer(l)}(a${courseLayer(l - 1)})ᵀ over the batch (m_batch = ${m.m_batch}` +
+          (reg ? `; the penalty's m is m_train = ${m.m_train}, the same J as step 3).` : ").");
+        out.numbers.push(vectorTable(f, l, cols));
+        const D = f.grads?.W[l - 1];
+        out.numbers.push(kv(`D${courseLayer(l - 1)}${sub(1)}${sub(1)} = ∂J/∂W${courseLayer(l - 1)}${sub(1)}${sub(1)} (${over(f, m.averages.grads)}): `,
+          numSpan(D?.[0][0], "d", "", missing(f, "not computed until the backward pass reaches this layer")), "D"));
+        out.numbers.push(kv(`‖D${courseLayer(l - 1)}‖ (${over(f, m.averages.grads)}): `,
+          numSpan(D ? f.grad_norms[l - 1] : null, "d", "", missing(f, "not computed until the backward pass reaches this layer")), "Dnorm"));
         out.nextLabel = l > 1 ? "Next layer back ▸" : "Next: gradient checking ▸";
         break;
       }
@@ -298,10 +322,11 @@ export function initStepper(app) {
         if (gcError) out.numbers.push(el("p", { class: "pn-bad", text: "The check failed: " + gcError }));
         else if (!gc) out.numbers.push(el("p", { class: "pn-muted", text: "Checking…" }));
         else {
-          const ok = gc.relative_difference < 1e-7;
+          const ok = gc.relative_difference < gc.threshold;
           out.numbers.push(kv("relative difference ‖n − b‖/‖n + b‖: ", el("span", {},
             numSpan(gc.relative_difference, null),
-            el("strong", { class: ok ? "pn-good" : "pn-bad", text: ok ? "  ✓ backprop is right" : "  ✗ backprop and the numbers disagree" }))));
+            el("strong", { class: ok ? "pn-good" : "pn-bad", text: ok ? `  ✓ below ${fmt(gc.threshold)}: backprop is right`
+              : `  ✗ above ${fmt(gc.threshold)}: backprop and the numerical gradient disagree` })), "reldiff"));
           out.numbers.push(kv("backprop: ", el("span", { text: `${fmtTime(gc.backprop_seconds)}, ${fmtInt(gc.forward_passes.backprop)} passes (1 forward + 1 backward)` })));
           out.numbers.push(kv("numerical: ", el("span", { text: `${fmtTime(gc.numerical_seconds)}, ${fmtInt(gc.forward_passes.numerical)} forward passes` +
             (gc.sampled ? ` (only ${fmtInt(gc.checked)} of ${fmtInt(gc.parameters)} parameters sampled)` : "") })));
@@ -310,21 +335,26 @@ export function initStepper(app) {
           out.numbers.push(more);
         }
         out.nextLabel = "Next: gradient descent ▸";
-        out.sig = gc ? "gc" : gcError ? "gce" : "gc-wait";
         break;
       }
       case 6: {
         out.title = "Step 6 of 6 · Gradient descent";
-        const alpha = cfg.learning_rate;
-        out.text = `Take one step downhill: W ← W − α·D for every weight, with the learning rate α = ${isNum(alpha) ? fmt(alpha) : "α"}. ` +
-          "Then repeat steps 2–6 with the next batch, thousands of times.";
+        const plain = m.optimizer === "gd" || m.optimizer === "sgd";
+        out.text = (plain ? `Take one step downhill: W ← W − α·D for every weight, with the learning rate α = ${fmt(m.learning_rate)}. `
+          : `Take one step downhill: the ${m.optimizer} optimizer turns D into the change ΔW (α = ${fmt(m.learning_rate)}). `) +
+          (m.m_batch === m.m_train ? "Then repeat steps 2–6, thousands of times." : "Then repeat steps 2–6 with the next batch, thousands of times.");
+        const noUpdate = missing(f, "not computed until the update");
         for (let l = 0; l < L; l++) {
-          out.numbers.push(kv(`‖ΔW${courseLayer(l)}‖ = `, numSpan(norm(f.update?.W?.[l]), "d")));
+          const w = `W${courseLayer(l)}${sub(1)}${sub(1)}`;
+          out.numbers.push(kv(`Δ${w} = −α·D${courseLayer(l)}${sub(1)}${sub(1)}: `, el("span", {},
+            plain ? ["−", numSpan(m.learning_rate, null), " × ", numSpan(f.update ? f.grads.W[l][0][0] : null, "d", "", noUpdate), " = "] : [],
+            numSpan(f.update?.W[l][0][0], "d", "", noUpdate)), `dW-${l}`));
         }
+        const J = `J (${over(f, m.averages.loss)}): `;
         if (isNum(lossBefore)) {
-          out.numbers.push(kv("J over the training set: ", el("span", {}, numSpan(lossBefore, null), " → ", numSpan(f.loss?.train, null))));
+          out.numbers.push(kv(J, el("span", {}, numSpan(lossBefore, null), " → ", numSpan(f.loss.train, null)), "J"));
         } else {
-          out.numbers.push(kv("J over the training set now: ", numSpan(f.loss?.train, null)));
+          out.numbers.push(kv(J, numSpan(f.loss.train, null), "J"));
         }
         out.nextLabel = "Next iteration: forward again ▸";
         break;
@@ -343,6 +373,7 @@ export function initStepper(app) {
     numbers.replaceChildren(...c.numbers);
     setText(note, c.note);
     note.hidden = !c.note;
+    course.hidden = !settingNote(f);
     setText(next, c.nextLabel);
     setText(dockNext, c.nextLabel);
     setText(dockTitle, c.title.replace(/^Step (\d) of 6 · /, "$1/6 · ").replace("Forward propagation", "Forward")

@@ -1,8 +1,11 @@
-// 5. "Why must the initial weights be random?": the symmetry indicator. frame.symmetry
-// holds, per hidden layer, the largest difference between two units' incoming weights
-// and bias (0 = every unit of the layer computes the same thing). With zeros or
-// constant init it stays 0 however long you train; with random init the units differ
-// from the start and drift further apart.
+// 5. "Why must the initial weights be random?". First the experiment: the server
+// trains two copies of this network — every weight starting at one constant, and
+// random — in two sessions of their own (POST /api/sessions, /step), and the panel
+// shows what the server measured: the units' spread, train accuracy and the decision
+// boundary of each (a straight line from the constant start). Then the live symmetry
+// indicator: frame.symmetry holds, per hidden layer, the largest difference between
+// two units' incoming weights and bias (0 = every unit of the layer computes the same
+// thing). With zeros or constant init it stays 0 however long you train.
 
 import { fmt, fmtInt, WEIGHT_SCALE, courseLayer } from "../format.js";
 import { el, setText, isNum, maxAbs, Series, drawSeries, PLOT_FONT, PLOT_CONFIG } from "./util.js";
@@ -10,6 +13,7 @@ import { el, setText, isNum, maxAbs, Series, drawSeries, PLOT_FONT, PLOT_CONFIG 
 const MAX_POINTS = 1500;
 const CHART_MS = 500;
 const IDENTICAL = 1e-12;
+const DEMO_EPOCHS = 200;     // training of each copy in the experiment (bounded in time by the server)
 
 export function initSymmetry(app) {
   const { $, ctx } = app;
@@ -30,6 +34,100 @@ export function initSymmetry(app) {
   const rowsNote = el("p", { class: "pn-small pn-bad", hidden: true });
   rowsEl.append(canvas, rowsNote);
 
+  // --- the experiment: constant start vs random start, measured by the server ----------
+  const demoBtn = $("sy-demo");
+  const demoStatus = $("sy-demo-status");
+  const demoTable = $("sy-demo-table");
+  const demoSay = $("sy-demo-say");
+  let demoRan = false;
+
+  /** The first frame of another session (its stream opens with a snapshot). */
+  function firstFrame(id) {
+    return new Promise((resolve, reject) => {
+      const es = new EventSource(`/api/sessions/${id}/events`);
+      const timer = setTimeout(() => { es.close(); reject(new Error("no frame")); }, 10000);
+      es.addEventListener("frame", (e) => { clearTimeout(timer); es.close(); resolve(JSON.parse(e.data)); });
+    });
+  }
+
+  async function call(path, method = "GET", body = undefined) {
+    const r = await fetch(`/api/sessions${path}`, {
+      method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = r.status === 204 ? {} : await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(data?.error?.message || `HTTP ${r.status}`);
+    return data;
+  }
+
+  /** Train a copy of `config` with init `init` on the server; its summary and last frame. */
+  async function trainCopy(config, init) {
+    const made = await call("", "POST", { ...config, init, speed: "max" });
+    try {
+      const stepped = await call(`/${made.id}/step`, "POST", { unit: "epoch", count: DEMO_EPOCHS });
+      return { summary: stepped, frame: await firstFrame(made.id) };
+    } finally {
+      call(`/${made.id}`, "DELETE").catch(() => {});
+    }
+  }
+
+  function boundaryCanvas(b) {
+    const c = el("canvas", { class: "pn-pixel pn-demo-boundary", width: b.res, height: b.res, role: "img" });
+    const bytes = Uint8Array.from(atob(b.data), (ch) => ch.charCodeAt(0));
+    const g = c.getContext("2d");
+    const img = g.createImageData(b.res, b.res);
+    for (let r = 0; r < b.res; r++) {
+      for (let q = 0; q < b.res; q++) {
+        const k = bytes[r * b.res + q];   // row 0 = lowest x₂: the canvas's last row
+        img.data.set(WEIGHT_SCALE.rgba.subarray(k * 4, k * 4 + 4), ((b.res - 1 - r) * b.res + q) * 4);
+      }
+    }
+    g.putImageData(img, 0, 0);
+    return c;
+  }
+
+  function demoRow(name, run) {
+    const f = run.frame;
+    const acc = f.accuracy ? `${fmt(100 * f.accuracy.train)} %` : `J = ${fmt(f.loss.train)}`;
+    const spread = f.symmetry.map((d, k) => (f.sizes[k + 1] > 1 && d <= IDENTICAL ? `layer ${k + 2}: all ${f.sizes[k + 1]} identical`
+      : `layer ${k + 2}: differ by up to ${fmt(d)}`)).join("; ");
+    const pic = f.boundary ? boundaryCanvas(f.boundary) : el("span", { class: "pn-muted", text: "– (no 2-D plane to draw)" });
+    if (f.boundary) pic.setAttribute("aria-label", `Decision boundary after training from the ${name} start`);
+    return el("tr", { dataset: { init: run.init } }, el("th", { scope: "row", text: name }),
+      el("td", { text: spread || "no hidden layer" }), el("td", { class: "pn-demo-acc", text: acc }),
+      el("td", { text: fmtInt(f.step) }), el("td", {}, pic));
+  }
+
+  async function runDemo() {
+    demoRan = true;
+    demoBtn.disabled = true;
+    setText(demoStatus, "The server is training two copies of this network…");
+    setText(demoSay, "");
+    try {
+      const r = await ctx.api("");   // this session's settings, once, to copy them
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      const { config } = await r.json();
+      if (config.dataset === "csv") throw new Error("the experiment copies a built-in data set; your CSV stays in your session only");
+      const random = config.init === "zeros" || config.init === "constant" ? "uniform" : config.init;
+      const [constant, rand] = await Promise.all([trainCopy(config, "constant"), trainCopy(config, random)]);
+      constant.init = "constant";
+      rand.init = random;
+      demoTable.tBodies[0].replaceChildren(demoRow("constant (every weight the same)", constant), demoRow(`random (${random})`, rand));
+      demoTable.hidden = false;
+      const f = constant.frame;
+      const twoD = !!f.boundary && f.feature_names.length === 2;
+      setText(demoSay, `After ${fmtInt(f.step)} updates the constant start reached ${f.accuracy ? fmt(100 * f.accuracy.train) + " %" : "J = " + fmt(f.loss.train)} ` +
+        `on the training set, the random start ${rand.frame.accuracy ? fmt(100 * rand.frame.accuracy.train) + " %" : "J = " + fmt(rand.frame.loss.train)}. ` +
+        "From the constant start every hidden unit of a layer got the same δ and the same update at every step, so they are still identical: " +
+        "the layer is worth one unit" + (twoD ? ", and with inputs x₁, x₂ the boundary can only be a straight line." : "."));
+      setText(demoStatus, "");
+    } catch (e) {
+      setText(demoStatus, "The experiment could not run: " + e.message);
+    }
+    demoBtn.disabled = false;
+  }
+  demoBtn.addEventListener("click", runDemo);
+
+  $("sy-constant").addEventListener("click", () => app.setControls({ init: "constant" }));
   $("sy-zeros").addEventListener("click", () => app.setControls({ init: "zeros" }));
   $("sy-random").addEventListener("click", () => app.setControls({ init: "uniform" }));
   $("sy-train").addEventListener("click", async () => {
@@ -41,7 +139,6 @@ export function initSymmetry(app) {
   const identical = (f, k) => f.sizes[k + 1] > 1 && isNum(f.symmetry?.[k]) && f.symmetry[k] <= IDENTICAL;
 
   function collect(f) {
-    if (!f.symmetry) return;
     if (f.step === 0 || start === null) start = f.symmetry.slice();
     if (lastStep !== null && f.step < lastStep) hist.clear();   // reset
     if (f.step !== lastStep) {
@@ -58,8 +155,8 @@ export function initSymmetry(app) {
 
   function draw(f) {
     const hidden = f.sizes.length - 2;
-    const init = f.init || app.config?.config?.init;
-    const sym = f.symmetry || [];
+    const init = f.init;
+    const sym = f.symmetry;
     // The flag: zeros/constant init.
     let flagText = "";
     if (hidden === 0) {
@@ -173,9 +270,10 @@ export function initSymmetry(app) {
     name: "symmetry",
     el: panel,
     collect,
-    update(f) { if (f) draw(f); },
+    update: draw,
+    shown() { if (!demoRan) runDemo(); },
     structure(f) {
-      start = f.symmetry ? f.symmetry.slice() : null;
+      start = f.symmetry.slice();
       hist.clear();
       lastStep = null;
       list._sig = null;

@@ -1,5 +1,6 @@
 // Small helpers shared by the explanation panels: DOM building, number → TeX, the
-// lazily loaded KaTeX, colours for numbers in text, the course's notation.
+// lazily loaded KaTeX (formulas shrink to fit their column), colours for numbers in
+// text, the course's notation, a dash with words for a value the frame does not have.
 
 import { fmt, MINUS, WEIGHT_SCALE, GRAD_SCALE, scaleIndex, courseLayer, sub, featureLabel } from "../format.js";
 
@@ -61,20 +62,32 @@ export function chipColour(x, scale, kind) {
   return (kind === "d" ? GRAD_SCALE : WEIGHT_SCALE).css[k];
 }
 
-/** <span class="pn-num"> with the number (3 s.f.) coloured on its scale. */
-export function numSpan(x, kind, extraClass = "") {
-  const s = el("span", { class: "pn-num " + extraClass, text: fmt(x) });
-  const c = textColour(x, kind);
-  if (c) s.style.color = c;
-  if (!isNum(x)) s.classList.add("pn-nan");
+/**
+ * A number for a person: 3 significant figures, or — when the frame has no value —
+ * a dash with words saying why (`why`, e.g. "not computed until the backward pass").
+ */
+export function say(x, why = "not computed yet") {
+  return isNum(x) ? fmt(x) : `– (${why})`;
+}
+
+/** Why a frame's value is missing: not computed yet in this pass, or not finite. */
+export function missing(frame, notYet) {
+  return frame?.status === "diverged" ? "not a finite number: training diverged" : notYet;
+}
+
+/** <span class="pn-num"> with the number (3 s.f.) coloured on its scale; a dash with
+ * `why` in words when there is no number. */
+export function numSpan(x, kind, extraClass = "", why = "not computed yet") {
+  const s = el("span", { class: "pn-num " + extraClass });
+  updateNum(s, x, kind, why);
   return s;
 }
 
-export function updateNum(span, x, kind) {
-  setText(span, fmt(x));
+export function updateNum(span, x, kind, why = "not computed yet") {
+  setText(span, say(x, why));
   const c = textColour(x, kind) || "";
   if (span._c !== c) { span._c = c; span.style.color = c; }
-  span.classList.toggle("pn-nan", !isNum(x));
+  span.classList.toggle("pn-missing", !isNum(x));
 }
 
 // ---------------------------------------------------------------------------
@@ -82,7 +95,7 @@ export function updateNum(span, x, kind) {
 
 /** A number in TeX: 3 significant figures, real minus, 1.23×10⁻⁵ for small/large. */
 export function texNum(x, kind = null, paren = false) {
-  if (!isNum(x)) return "\\text{NaN}";
+  if (!isNum(x)) return "\\text{–}";
   let s = fmt(x).replaceAll(MINUS, "-");
   const m = s.match(/^(-?)([\d.]+)e(-?)(\d+)$/);
   if (m) s = `${m[1]}${m[2]}\\times10^{${m[3]}${m[4]}}`;
@@ -156,29 +169,31 @@ export function renderTex(node, source, { display = true, label = null } = {}) {
   }
   try {
     K.render(source, node, { displayMode: display, throwOnError: false, strict: "ignore", output: "htmlAndMathml" });
+    fitTex(node);
+    fitter.observe(node);
   } catch {
     node.textContent = label || source;
   }
 }
 
+const MIN_SCALE = 0.6;   // below this a formula is unreadable: it scrolls instead (never cut)
+
+/** Shrink a typeset formula that is wider than its column (KaTeX sizes are in em). */
+function fitTex(node) {
+  node.style.fontSize = "";
+  const room = node.clientWidth;
+  node._fitW = room;
+  const need = node.scrollWidth;
+  if (room > 0 && need > room + 1) node.style.fontSize = `${Math.max(MIN_SCALE, room / need).toFixed(3)}em`;
+}
+
+const fitter = new ResizeObserver((entries) => {
+  // Only a new column width refits (the height a refit changes must not loop).
+  for (const en of entries) if (en.target._texReady && en.target.clientWidth !== en.target._fitW) fitTex(en.target);
+});
+
 // ---------------------------------------------------------------------------
 // Network facts from a frame
-
-/** g′ from a (and z) for the hidden activation, as the engine computes it. */
-export function gPrime(activation, z, a) {
-  if (activation === "sigmoid") return a * (1 - a);
-  if (activation === "tanh") return 1 - a * a;
-  if (activation === "relu") return z > 0 ? 1 : 0;
-  return 1;
-}
-
-/** g′ written out in TeX for unit value a (and z). */
-export function gPrimeTex(activation, zTex, aVal, zVal) {
-  if (activation === "sigmoid") return { plain: "a(1 − a)", filled: `${texNum(aVal, "a")}\\,(1-${texNum(aVal, "a", true)})` };
-  if (activation === "tanh") return { plain: "1 − a²", filled: `1-${texNum(aVal, "a", true)}^2` };
-  if (activation === "relu") return { plain: "1 where z > 0, else 0", filled: `[${texNum(zVal, "a")}>0]` };
-  return { plain: "1", filled: "1" };
-}
 
 export const G_TEX = { sigmoid: "\\sigma", tanh: "\\tanh", relu: "\\mathrm{ReLU}", linear: "\\mathrm{id}", softmax: "\\mathrm{softmax}" };
 
@@ -203,33 +218,11 @@ export function maxAbs(arr, acc = 0) {
   return acc;
 }
 
-export function norm(matrix) {
-  let s = 0;
-  let ok = false;
-  for (const row of matrix || []) for (const v of Array.isArray(row) ? row : [row]) {
-    if (isNum(v)) { s += v * v; ok = true; }
-  }
-  return ok ? Math.sqrt(s) : NaN;
-}
-
 /** Seconds → "0.123 ms" / "12.3 ms" / "1.23 s", 3 significant figures. */
 export function fmtTime(s) {
-  if (!isNum(s)) return "NaN";
+  if (!isNum(s)) return "–";
   if (s < 1) return `${fmt(s * 1000)} ms`;
   return `${fmt(s)} s`;
-}
-
-/** Run fn at most every `ms` milliseconds (trailing call kept). */
-export function throttle(fn, ms) {
-  let timer = 0;
-  let last = 0;
-  let args = null;
-  const run = () => { timer = 0; last = performance.now(); fn(...args); };
-  return (...a) => {
-    args = a;
-    if (timer) return;
-    timer = setTimeout(run, Math.max(0, ms - (performance.now() - last)));
-  };
 }
 
 export const PLOT_FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 11, color: "#333" };
