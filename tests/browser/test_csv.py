@@ -38,7 +38,8 @@ def test_semicolon_file_with_text_labels_trains_and_shows_projection_and_confusi
     wait_until(page, "!!document.querySelector('#projection-chart .main-svg')")
     assert page.locator("#boundary-chart").is_hidden()
     assert page.locator("#projection-chart").is_visible()
-    assert page.locator("#projection-chart .legendtext").all_text_contents()[:3] == ["setosa", "versicolor", "virginica"]
+    legend = page.locator("#projection-chart .legendtext").all_text_contents()
+    assert legend[:3] == ["setosa", "versicolor", "virginica"]
     assert page.locator("#projection-confusion").is_visible()
     assert "setosa" in page.locator("#projection-confusion").text_content()
 
