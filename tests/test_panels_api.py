@@ -3,8 +3,7 @@ on the small network the browser test uses, the probe's range of h, the sweep's 
 the frame fields for symmetry, gradient flow and the digits confusion matrix."""
 
 import numpy as np
-
-from app.training.frames import build_frame
+import orjson
 
 SMALL_NET = {"seed": 1, "layers": [3], "activation": "sigmoid", "init_epsilon": 0.12, "dataset": "xor"}
 
@@ -72,13 +71,13 @@ def test_zeros_init_keeps_symmetry_random_does_not(app, client):
     client.post(f"/api/sessions/{zeros}/step", json={"unit": "epoch", "count": 2})
     s = session_of(app, zeros)
     with s.lock:
-        frame = build_frame(s)
+        frame = orjson.loads(s.events().frame)
     assert frame["init"] == "zeros" and frame["symmetry"] == [0.0, 0.0]
     random = create(client, seed=1)
     client.post(f"/api/sessions/{random}/step", json={"unit": "epoch", "count": 2})
     s = session_of(app, random)
     with s.lock:
-        frame = build_frame(s)
+        frame = orjson.loads(s.events().frame)
     assert all(d > 0.1 for d in frame["symmetry"])
     assert len(frame["grad_norms"]) == 3 and all(g > 0 for g in frame["grad_norms"])
 
@@ -88,7 +87,7 @@ def test_digits_frame_has_a_confusion_matrix(app, client):
     client.post(f"/api/sessions/{sid}/step", json={"unit": "epoch", "count": 2})
     s = session_of(app, sid)
     with s.lock:
-        frame = build_frame(s)
+        frame = orjson.loads(s.events().frame)
     c = frame["confusion"]
     assert c["labels"] == [str(k) for k in range(10)]
     m = np.asarray(c["matrix"])
@@ -101,7 +100,7 @@ def test_logistic_regression_frame(app, client):
     sid = create(client, seed=1, layers=[])
     s = session_of(app, sid)
     with s.lock:
-        frame = build_frame(s)
+        frame = orjson.loads(s.events().frame)
     assert frame["sizes"] == [2, 1] and frame["symmetry"] == []
     body = client.post(f"/api/sessions/{sid}/probe", json={"layer": 1, "unit": 0}).get_json()
     assert abs(body["numerical"] - body["delta"]) < 1e-6

@@ -25,7 +25,7 @@ def probe(session, layer: int, unit: int, h: float = 1e-4) -> dict:
         check_index("unit", unit, sizes[layer], "a unit")
         if isinstance(h, bool) or not isinstance(h, (int, float)) or not 1e-8 <= h <= 1:
             raise SessionError("h", "h must be a number from 1e-8 to 1")
-        rows = session._batch()
+        rows = _batch(session)
         X, Y = session.X_train[rows], session.Y_train[rows]
         fx, fy = session.X_train[session.focus:session.focus + 1], session.Y_train[session.focus:session.focus + 1]
         p = probe_delta(session.network, np.vstack([X, fx]), np.vstack([Y, fy]), layer, unit, h,
