@@ -14,6 +14,13 @@ from app import create_app
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def own_store(tmp_path, monkeypatch):
+    """Every test gets a session store of its own (servers it starts inherit it), so no
+    test meets another's records or leases in the instance folder."""
+    monkeypatch.setenv("BPL_STORE", f"sqlite:///{tmp_path / 'sessions.db'}")
+
+
 @pytest.fixture
 def app():
     app = create_app({"TESTING": True, "STREAM_HEARTBEAT": 0.5, "STREAM_MAX_SECONDS": 5.0})
