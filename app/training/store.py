@@ -216,7 +216,10 @@ class SqliteStore(Store):
             db.execute("DELETE FROM sessions WHERE expires < ?", (now,))
             db.execute("DELETE FROM uploads WHERE expires < ?", (now,))
             db.execute("DELETE FROM owners WHERE alive_until < ?", (now - self.ttl,))
-            db.execute("DELETE FROM leases WHERE id NOT IN (SELECT id FROM sessions)")
+            # Orphan leases of dead owners only: a live owner's new lease may not have its
+            # first record yet (acquire, then save).
+            db.execute("DELETE FROM leases WHERE id NOT IN (SELECT id FROM sessions) AND owner NOT IN "
+                       "(SELECT owner FROM owners WHERE alive_until >= ?)", (now,))
         self._transaction(work)
         with self._lock:
             self._db.execute("PRAGMA incremental_vacuum")   # give freed pages back to the disk

@@ -144,8 +144,7 @@ class Trainer:
                 self.train_batch()
             else:
                 target = self.epoch_number + 1
-                while self.epoch_number < target and self.train_until(deadline, target):
-                    pass
+                self.train_until(deadline, target)    # returns at the deadline or a blow-up
                 if self.epoch_number < target:
                     break
             done += 1
