@@ -96,7 +96,7 @@ def test_octave_csv_files_round_trip_through_the_page(page, live_server, tmp_pat
         path.write_text("\n".join(",".join(f"{v:.17g}" for v in row) for row in g) + "\n")
         files.append(str(path))
     page.set_input_files("#ck-files", files[::-1])   # any order: sorted by the layer number
-    page.fill("#ck-cost", repr(J))
+    page.fill("#ck-cost", repr(float(J)))
     submit(page)
     assert page.locator("#ck-verdict").inner_text().startswith("✓"), page.locator("#ck-result").inner_text()
     assert page.locator("#ck-layers tbody tr").count() == n

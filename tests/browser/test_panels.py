@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from app.engine import Network
+from app.engine import THRESHOLD, Network
 from tests.browser.test_page import wait_until
 from tests.conftest import ARTIFACTS
 
@@ -202,7 +202,11 @@ def test_gradcheck_panel_on_a_small_net(page, live_server):
     wait_until(page, "!document.getElementById('nm-result').hidden", 15)
     rel = number(page.locator(".pn-reldiff").inner_text())
     assert rel < 1e-9, rel
-    assert "below the course's 10⁻⁹" in page.locator("#nm-verdict").inner_text()
+    verdict = page.locator("#nm-verdict").inner_text()
+    # the server's one threshold, as the frame and the reply carry it
+    shown = page.locator("#nm-threshold").inner_text()
+    assert f"below the threshold {shown} ✓ backprop is right" in verdict, verdict
+    assert number(shown) == THRESHOLD
     passes = page.locator("#nm-num-passes").inner_text()
     assert passes.startswith("26")  # 2 × 13 parameters
     wait_until(page, "document.querySelector('#nm-scatter .main-svg') !== null")

@@ -1,7 +1,7 @@
 // 4. "Why not use the numerical gradient?": run gradient checking on this network
 // (POST /gradcheck) — backprop against central differences per parameter on the
-// y = x line, the relative difference against the server's threshold (the course's
-// 10⁻⁹, the reply's `threshold`), the time and the passes of each — and a sweep of
+// y = x line, the relative difference against the server's threshold (the reply's
+// `threshold`), the time and the passes of each — and a sweep of
 // widths (POST /gradcheck/sweep) as a log-log chart, so O(W) against O(W²) is visible.
 // A result that lands below the fold says so in the status line.
 
