@@ -250,7 +250,7 @@ function edgeQuestion(f) {
   const rows = f.weights[l].length;
   const cols = f.weights[l][0].length;
   const n = rows * cols;
-  const spread = Math.ceil(n / 3);
+  const spread = Math.max(1, Math.floor(n / 3));   // 2·spread < n: min(3, n) distinct edges (ceil gave 2 of 4)
   const picks = [...new Set([0, 1, 2].map((t) => ((f.step * 7) % n + t * spread) % n))].slice(0, Math.min(3, n));
   const edges = picks.map((p) => [l, Math.floor(p / cols), p % cols]);
   return {

@@ -167,19 +167,21 @@ def test_predict_the_sign_of_delta_right_and_wrong_then_the_tally(stepping, tmp_
     page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("p")                       # the toggle's key
     assert page.locator("#pd-toggle").is_checked()
-    results = []
+    results, signs = [], []
     for attempt in range(2):
         walk_to_cost(page, 3)                      # sizes 2-4-2-1: forward 1..3, then the cost
         wait_until(page, "document.getElementById('pd-card').dataset.state === 'asking'")
         assert page.locator("#pd-card").get_attribute("data-kind") == "delta_out"
         assert "δ" in page.locator("#pd-question").inner_text()
+        assert page.locator(".pd-choice.pd-correct").count() == 0   # the answer is not given away
         if attempt == 0:
             page.screenshot(path=str(tmp_path / "predict-asking.png"))
             page.keyboard.press("1")               # "positive"
         else:                                      # the same pass again: answer the other way round
-            first_right = results[0] == "right"
-            choice = page.locator(".pd-choice:not(.pd-correct)" if first_right else ".pd-choice.pd-correct")
-            choice.first.click()
+            wrong = "-" if signs[0] == "+" else "+"
+            right = signs[0]
+            pick = wrong if results[0] == "right" else right
+            page.click(f".pd-choice[data-choice='{pick}']")
         assert card_state(page) == "answered"
         page.click("#pd-see")                      # step to see: the backward pass of the output layer
         wait_until(page, "document.getElementById('pd-card').dataset.state === 'revealed'")
@@ -188,12 +190,14 @@ def test_predict_the_sign_of_delta_right_and_wrong_then_the_tally(stepping, tmp_
         assert "δ = " in answer and "a − y" in page.locator("#pd-why").inner_text()
         # the number shown is the frame's δ of the output unit
         delta = page.evaluate("window.__frame.focus.delta[3][0]")
+        assert fmt3(delta) in answer
         sign = "+" if delta > 0 else "-"
         assert page.locator(".pd-choice.pd-correct").get_attribute("data-choice") == sign
+        signs.append(sign)
         if attempt == 0:
-            # this wait also proves the layout: the correct choice is marked before a reset
-            page.click("#btn-reset")
+            page.click("#btn-reset")               # the same seed: the same pass, the same δ
             wait_until(page, "window.__frame && window.__frame.step === 0 && window.__frame.cursor.phase === 'idle'")
+    assert signs[0] == signs[1]
     assert sorted(results) == ["right", "wrong"]
     assert page.locator("#pd-tally").inner_text() == "1 / 2"
     stored = json.loads(page.evaluate("localStorage.getItem('bpl-predict')"))
@@ -222,18 +226,28 @@ def test_edge_and_loss_questions_reveal_the_update(stepping):
     page = stepping
     page.evaluate(RECORD_MARKS)
     page.check("#pd-toggle")
-    asked = {}
+    asked, where = {}, {}
+
+    def look(step, stop):
+        """A question open at this stop is asked before the step that reveals it: note and answer it."""
+        if card_state(page) == "asking" and step not in asked:
+            kind = page.locator("#pd-card").get_attribute("data-kind")
+            asked[step], where[step] = kind, stop
+            if kind == "edge":                     # the candidates are marked on the diagram
+                edges = last_marks(page)["edges"]
+                choices = page.locator(".pd-choice").evaluate_all("els => els.map(e => e.dataset.choice)")
+                assert [f"{i},{j}" for _, i, j in edges] == choices
+                (l,) = {l for l, _, _ in edges}    # one layer; three of its weights, or all if fewer
+                W = page.evaluate(f"window.__frame.weights[{l}]")
+                assert len(choices) == min(3, len(W) * len(W[0]))
+            page.keyboard.press("1")
+
     for step in range(4):                          # one question a pass: δ out, δ hidden, edge, J
         walk_to_cost(page, 3)
+        look(step, "cost")                         # δ out: asked at the cost, revealed by backward 3
         for layer in (3, 2, 1):
             step_phase(page, "backward", layer)
-            if card_state(page) == "asking" and step not in asked:
-                kind = page.locator("#pd-card").get_attribute("data-kind")
-                asked[step] = kind
-                if kind == "edge":                 # the candidates are marked on the diagram
-                    assert len(last_marks(page)["edges"]) == 3
-                    assert page.locator(".pd-choice").count() == 3
-                page.keyboard.press("1")
+            look(step, f"backward {layer}")
         step_phase(page, "update")
         if asked[step] in ("edge", "loss"):
             wait_until(page, "document.getElementById('pd-card').dataset.state === 'revealed'")
@@ -243,6 +257,7 @@ def test_edge_and_loss_questions_reveal_the_update(stepping):
             else:
                 assert "changed most" in text
                 assert last_marks(page) == {"edges": [], "nodes": []}
-    assert asked == {1: "delta_hidden", 2: "edge", 3: "loss"} | {0: "delta_out"}
+    assert asked == {0: "delta_out", 1: "delta_hidden", 2: "edge", 3: "loss"}
+    assert where == {0: "cost", 1: "backward 3", 2: "backward 1", 3: "backward 1"}
     assert page.locator("#pd-tally").inner_text().endswith("/ 4")
     assert page.errors == []
