@@ -551,6 +551,24 @@ def test_screenshots(page, name, kind, overrides):
         page.hover('.nd-node[data-layer="2"][data-unit="1"] .nd-box')
     page.wait_for_timeout(450)  # let transitions finish
     page.locator("#diagram").screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    # What the picture must show: every unit inside the diagram, no two units on top of
+    # each other, and no "NaN" anywhere (a blown-up network says so in words).
+    boxes = page.evaluate(
+        "() => [...document.querySelectorAll('.nd-node .nd-box')].map(b => b.getBoundingClientRect())"
+        ".map(r => [r.left, r.top, r.right, r.bottom])"
+    )
+    frame = page.evaluate("() => { const r = document.getElementById('diagram').getBoundingClientRect();"
+                          " return [r.left, r.top, r.right, r.bottom]; }")
+    assert boxes
+    for left, top, right, bottom in boxes:
+        assert frame[0] - 1 <= left and right <= frame[2] + 1 and frame[1] - 1 <= top and bottom <= frame[3] + 1
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+            overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+            assert overlap_x <= 0.5 or overlap_y <= 0.5, (name, a, b)
+    shown = page.locator("#diagram").inner_text().replace(overrides.get("message", ""), "")
+    assert "NaN" not in shown, shown
 
 
 def test_screenshot_phone_width(page):

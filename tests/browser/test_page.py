@@ -125,6 +125,25 @@ def test_bad_input_shows_a_message_next_to_the_control(page, live_server):
     wait_until(page, "document.getElementById('field-learning_rate-error').textContent === ''")
 
 
+def test_one_bad_field_blocks_nothing_else(page, live_server):
+    """A comma for a decimal point in α: its message stays next to it, and the data set
+    chosen next still applies, on the server as on screen."""
+    open_page(page, live_server)
+    page.locator("#input-learning_rate").fill("0,3")
+    page.locator("#input-learning_rate").press("Enter")
+    wait_until(page, "document.getElementById('field-learning_rate-error').textContent.length > 0")
+    page.select_option("#input-dataset", "xor")
+    wait_until(page, "location.search.includes('dataset=xor')")
+    sid = page.evaluate("document.getElementById('session-id').value")
+    config = page.evaluate(f"fetch('/api/sessions/{sid}').then(r => r.json())")["config"]
+    assert config["dataset"] == "xor" and config["learning_rate"] == 0.03
+    assert page.locator("#input-dataset").input_value() == "xor"
+    assert page.locator("#input-learning_rate").get_attribute("aria-invalid") == "true"
+    assert page.locator("#field-learning_rate-error").inner_text()
+    # the browser logs the 400 reply itself; nothing else went wrong
+    assert [e for e in page.errors if "status of 400" not in e] == []
+
+
 def test_divergence_is_said_and_offers_a_way_out(page, live_server):
     open_page(page, live_server, "seed=0&dataset=plane&activation=relu&learning_rate=10&layers=8,8&optimizer=gd")
     page.locator("#btn-play").click()
