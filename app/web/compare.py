@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify
 from app.training import TooManySessions
 
 from .api import json_body, store, with_session
-from .errors import error_response
+from .helpers import error_response
 
 bp = Blueprint("compare", __name__, url_prefix="/api")
 
