@@ -5,17 +5,15 @@ import json
 import time
 import urllib.request
 
+from tests.browser.test_page import wait_until as poll
+from tests.conftest import ARTIFACTS
+
 STEPS = ("document.getElementById('cmp-a-step').textContent", "document.getElementById('cmp-b-step').textContent")
 
 
 def wait_until(page, expression: str, timeout: float = 15.0) -> None:
-    """Poll a JS expression from Python (the page's CSP forbids evaluating strings)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if page.evaluate(expression):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {expression}")
+    """The page tests' poll, with more time: two runs train at once."""
+    poll(page, expression, timeout)
 
 
 def steps(page) -> tuple[int, int]:
@@ -125,6 +123,7 @@ def test_the_pair_fits_a_projector_and_stacks_on_a_phone(page, live_server):
     assert abs(a["y"] - b["y"]) < 1 and b["x"] >= a["x"] + a["width"]   # side by side
     loss = page.locator("#cmp-loss").bounding_box()
     assert loss["y"] + loss["height"] <= 800
+    page.screenshot(path=str(ARTIFACTS / "compare-1280.png"))
 
     page.set_viewport_size({"width": 390, "height": 844})
     wait_until(page, "document.querySelector('.cmp-run[data-run=b]').getBoundingClientRect().top >"
@@ -132,6 +131,9 @@ def test_the_pair_fits_a_projector_and_stacks_on_a_phone(page, live_server):
     wait_until(page, "document.getElementById('compare').scrollWidth <= 390")   # stacked, no sideways scroll
     a, b = box("a"), box("b")
     assert a["width"] <= 390 and b["width"] <= 390
+    page.locator(".cmp-run[data-run=b]").scroll_into_view_if_needed()
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(ARTIFACTS / "compare-390.png"))
     assert page.errors == []
 
 
