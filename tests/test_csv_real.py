@@ -74,3 +74,11 @@ def test_shipped_tables_reach_the_issue_accuracy_with_the_default_settings(name,
     for _ in range(epochs):
         train_epoch(net, X_train, Y, optimizer, default("batch_size"), rng)
     assert accuracy(net, X_test, d.y_test) >= floor
+
+
+def test_a_link_to_a_csv_run_says_the_file_must_be_uploaded_again(client):
+    """A link carries settings, not files: it never silently becomes the default data."""
+    html = client.get("/?dataset=csv&seed=3&layers=8").get_data(as_text=True)
+    notice = html.split('id="link-notice"')[1].split("</")[0]
+    assert "upload the file again" in notice and "defaults" in notice
+    assert 'data-query="dataset=circle' in html        # what the page will really train on

@@ -43,7 +43,12 @@ def index():
     try:
         preview = Session("preview", from_query(request.args), limits)
     except (ConfigError, DatasetError) as e:
-        notice = f"The link's settings were not valid ({e}); showing the defaults instead."
+        if request.args.get("dataset") == "csv":
+            notice = ("This link is to a run on an uploaded CSV file, and a link carries settings, "
+                      "not files: upload the file again (Data → Your own data) to train on it. "
+                      "Showing the defaults until then.")
+        else:
+            notice = f"The link's settings were not valid ({e}); showing the defaults instead."
         preview = Session("preview", {}, limits)
     first_frame = preview.events().frame.decode().replace("</", "<\\/")
     preview.close()
