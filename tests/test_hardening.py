@@ -277,6 +277,27 @@ def test_memory_stays_flat_over_create_step_delete_cycles(cycles):
     app.extensions["sessions"].close_all()
 
 
+def test_the_memory_for_sessions_is_capped_with_a_clear_429(monkeypatch):
+    """Sessions × their size per process: beyond the cap a new session is a 429 that says
+    why, and the sessions already there keep working."""
+    monkeypatch.setenv("BPL_MAX_MEMORY_MB", "3")
+    app, client = make_client(max_sessions=500)
+    big = {"dataset": "digits", "layers": [32] * 6, "seed": 1}
+    made, r = [], None
+    for _ in range(60):
+        r = client.post("/api/sessions", json=big)
+        if r.status_code != 201:
+            break
+        made.append(r.get_json()["id"])
+    assert made and r.status_code == 429, (len(made), r.status_code)
+    assert "memory for sessions is full" in r.get_json()["error"]["message"]
+    assert int(r.headers["Retry-After"]) > 0
+    assert client.post(f"/api/sessions/{made[0]}/step", json={"unit": "batch"}).status_code == 200
+    assert client.delete(f"/api/sessions/{made[0]}").status_code == 204     # room again
+    assert client.post("/api/sessions", json=big).status_code == 201
+    app.extensions["sessions"].close_all()
+
+
 def test_server_wide_stream_cap_is_503_with_retry_after():
     app, client = make_client(max_total_streams=2)
     ids = [client.post("/api/sessions", json={}).get_json()["id"] for _ in range(3)]
