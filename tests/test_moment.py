@@ -208,3 +208,20 @@ def test_app_modules_import_without_a_cycle():
     for mod in graph:
         if mod not in state:
             visit(mod, [])
+
+
+def test_a_record_packs_each_past_moment_once_and_restores_it_exactly():
+    """Writes of a running session re-pack only new moments (a moment never changes)."""
+    s = Session("p", {"seed": 2, "layers": [3]})
+    for _ in range(5):
+        s.step("batch", 3)
+    first = s.history.packed(list(s.history.snapshots))
+    s.step("batch", 2)
+    again = s.history.packed(list(s.history.snapshots))
+    assert len(again) == len(first) + 1
+    assert all(a is b for a, b in zip(first, again))            # cached, not re-packed
+    restored = Session.from_record(s.to_record())
+    assert [m.step for m in restored.history.snapshots] == [m.step for m in s.history.snapshots]
+    for a, b in zip(restored.history.snapshots, s.history.snapshots):
+        assert all(np.array_equal(x, y) for x, y in zip(a.weights + a.biases, b.weights + b.biases))
+    assert same_params(restored, s) and restored.moment().step == s.moment().step

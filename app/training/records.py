@@ -43,13 +43,18 @@ def restore_snapshot(session, index: int) -> None:
 
 
 def encode(session) -> bytes:
+    """The record: taken under the session's lock (references to immutable moments and a
+    copy of the loss columns), packed outside it, so training never waits for a write."""
     with session.lock:
         u = session.upload
-        return pack({"version": VERSION, "id": session.id, "config": session.config,
-                     "upload": None if u is None else {"sha256": u.sha256, "target": u.target,
-                                                       "options": u.options, "problem": u.problem},
-                     "moment": session.moment(), "history": session.history.state(),
-                     "generation": session.generation, "structure": session.structure})
+        record = {"version": VERSION, "id": session.id, "config": dict(session.config),
+                  "upload": None if u is None else {"sha256": u.sha256, "target": u.target,
+                                                    "options": u.options, "problem": u.problem},
+                  "moment": session.moment(), "history": session.history.state(),
+                  "generation": session.generation, "structure": session.structure}
+    history = record["history"]
+    history["snapshots"] = session.history.packed(history["snapshots"])
+    return pack(record)
 
 
 def decode(cls, blob: bytes, limits, upload: bytes | None, new_id: str | None):
