@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.browser.test_page import open_page, wait_until
+from tests.conftest import ARTIFACTS
 from tests.test_exercise import GRADIENT_MISTAKES, arrays, body, student
 
 QUERY = "seed=1&regularization=l2&lambda=1"
@@ -76,7 +77,8 @@ def test_a_student_checks_right_and_wrong_gradients_on_the_page(page, live_serve
             assert {l for l, _, _ in marks["edges"]} == {0, 1}   # not the output layer's weights
         if page.evaluate("!!document.querySelector('#diagram .nd-mark')"):
             assert page.locator("#diagram .nd-mark").count() == len(marks["edges"]) + len(marks["nodes"])
-    page.locator("#ck-result").screenshot(path=str(tmp_path / "check.png"))
+    page.locator("#ck-result").screenshot(path=str(ARTIFACTS / "check-result.png"))
+    page.locator("#diagram").screenshot(path=str(ARTIFACTS / "check-diagram.png"))
     page.click("#ck-clear")
     assert last_marks(page) == {"edges": [], "nodes": []}
     assert page.errors == []
@@ -175,7 +177,7 @@ def test_predict_the_sign_of_delta_right_and_wrong_then_the_tally(stepping, tmp_
         assert "δ" in page.locator("#pd-question").inner_text()
         assert page.locator(".pd-choice.pd-correct").count() == 0   # the answer is not given away
         if attempt == 0:
-            page.screenshot(path=str(tmp_path / "predict-asking.png"))
+            page.screenshot(path=str(ARTIFACTS / "predict-asking.png"))
             page.keyboard.press("1")               # "positive"
         else:                                      # the same pass again: answer the other way round
             wrong = "-" if signs[0] == "+" else "+"
