@@ -14,6 +14,7 @@ export class Timeline {
     this.pending = null;
     this.loading = null;  // the /timeline request in flight
     this.grab = null;     // where a pointer pressed the track (0…1) before the history came
+    this.present = null;  // the session now (the /pause reply) while the past is shown
     this._atPresent(1);
     slider.addEventListener("focus", () => this.refresh());
     slider.addEventListener("pointerdown", (ev) => this._press(ev));
@@ -70,14 +71,21 @@ export class Timeline {
   async view(index) {
     if (!this.viewing) {
       this.setViewing(true);
-      await this.api("/pause", { method: "POST" });
+      this.present = null;
+      const paused = await this.api("/pause", { method: "POST" });
+      if (paused.ok) this.present = await paused.json().catch(() => null);
     }
     this._label(`step ${(this.steps[index] ?? "?").toLocaleString("en-US")}`);
     // Only the newest request matters while dragging.
     const token = (this.pending = {});
     const response = await this.api(`/timeline/${index}`);
     if (token !== this.pending || !this.viewing || !response.ok) return;
-    this.show(await response.json());
+    const frame = await response.json();
+    // A past moment's frame carries the status it had then ("running" if it was taken
+    // while training); the Play button and the page's status are the present's, which
+    // the server's /pause reply gave (paused, or diverged with its message).
+    if (this.present?.status) Object.assign(frame, { status: this.present.status, message: this.present.message });
+    this.show(frame);
   }
 
   async restore() {
@@ -109,7 +117,11 @@ export class Timeline {
 
   // Live frames: the label follows the step and the thumb stays at the present, cheaply.
   follow(frame) {
-    if (this.viewing) return;
+    if (this.viewing) {
+      // The present goes on (e.g. Play pressed while the past is shown): keep its status.
+      this.present = { status: frame.status, message: frame.message };
+      return;
+    }
     this._label(`live · step ${frame.step.toLocaleString("en-US")}`);
     if (this.slider.value !== this.slider.max) this.slider.value = this.slider.max;
   }

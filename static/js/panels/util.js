@@ -183,7 +183,10 @@ function fitTex(node) {
   node.style.fontSize = "";
   const room = node.clientWidth;
   node._fitW = room;
-  const need = node.scrollWidth;
+  // A display formula scrolls inside its own .katex-display box (panels.css), so the
+  // node's scrollWidth alone never sees it overflow: ask the display box too.
+  let need = node.scrollWidth;
+  for (const d of node.querySelectorAll(".katex-display")) need = Math.max(need, d.scrollWidth + room - d.clientWidth);
   if (room > 0 && need > room + 1) node.style.fontSize = `${Math.max(MIN_SCALE, room / need).toFixed(3)}em`;
 }
 
