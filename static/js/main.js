@@ -10,7 +10,7 @@
 import { NetworkDiagram } from "./diagram.js";
 import { BoundaryChart, LossChart, loadPlotly } from "./charts.js";
 import { SessionStream } from "./stream.js";
-import { fmt, fmtEpoch, fmtInt } from "./format.js";
+import { fmt, fmtEpoch, fmtInt, courseLayer, sub } from "./format.js";
 import { initPanels } from "./panels/index.js";
 import { Timeline } from "./timeline.js";
 import { initExports } from "./exports.js";
@@ -272,21 +272,31 @@ const dialog = $("weight-dialog");
 function editWeight(layer, to, from, w) {
   const input = $("weight-value");
   input.value = String(w);
+  dialog.dataset.shown = input.value;
   dialog.dataset.edge = JSON.stringify({ layer, to, from });
+  $("weight-which").textContent =
+    `W${courseLayer(layer)}${sub(to + 1)},${sub(from + 1)}: from unit ${from + 1} of layer ${layer + 1} to unit ${to + 1} of layer ${layer + 2}`;
   $("weight-error").textContent = "";
   dialog.showModal();
   input.select();
 }
+// Cancel is type=button: Enter in the field submits with the default button, Set.
+$("weight-cancel").addEventListener("click", () => dialog.close());
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 $("weight-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  if (e.submitter && e.submitter.value === "cancel") return dialog.close();
   const edge = JSON.parse(dialog.dataset.edge);
-  const r = await api("/weight", {
-    method: "POST",
-    body: JSON.stringify({ ...edge, value: $("weight-value").value.trim() === "" ? null : Number($("weight-value").value) }),
-  });
+  // Nothing typed, or not a number, sets nothing (it once set w to 0): say so here; the
+  // server keeps its own rule (finite, |w| ≤ 1e6) and its message.
+  const text = $("weight-value").value.trim().replace(/\u2212/g, "-");
+  const say = (message) => { $("weight-error").textContent = message; };
+  // The frame carries w rounded (float32): "Set" on the value as shown keeps w exactly.
+  if (text === dialog.dataset.shown) return dialog.close();
+  if (text === "") return say("Type a number for w (nothing typed leaves it unchanged).");
+  if (!NUMBER.test(text) || !Number.isFinite(Number(text))) return say(`“${text.slice(0, 20)}” is not a number: type one like −0.5 or 1.2e-3 (w is unchanged).`);
+  const r = await api("/weight", { method: "POST", body: JSON.stringify({ ...edge, value: Number(text) }) });
   if (r.ok) return dialog.close();
-  $("weight-error").textContent = (await r.json()).error.message;
+  say((await r.json()).error.message);
 });
 
 // Keyboard shortcuts: space play/pause, → step, r reset. → steps wherever the focus is
