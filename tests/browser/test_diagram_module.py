@@ -477,7 +477,7 @@ def test_legend_explains_every_symbol_that_is_drawn(page):
     page.evaluate("() => window.fixture.diagram.setMode('fast')")
     show(page, "default")
     assert "dark flash" not in legend(page)
-    assert not page.locator(".nd-nan-note").is_visible()
+    page.wait_for_selector(".nd-nan-note", state="hidden", timeout=5000)   # hidden once the frame is drawn
 
 
 def test_fmt_rules(page):
