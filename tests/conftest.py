@@ -54,6 +54,15 @@ def start_server(port: int, env: dict | None = None) -> subprocess.Popen:
     raise RuntimeError("the server did not start")
 
 
+def watched_page(browser, width: int = 1280, height: int = 800):
+    """(context, page, uncaught errors) in a fresh browser context; close the context."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    uncaught: list[str] = []
+    page.on("pageerror", lambda e: uncaught.append(str(e)))
+    return context, page, uncaught
+
+
 @pytest.fixture(scope="session")
 def live_server():
     port = free_port()

@@ -4,7 +4,7 @@ The process that trains the page's session is killed with SIGKILL; the page says
 the store had it) on the other process, by itself and with no JS errors."""
 
 from tests.browser.test_page import wait_until
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, watched_page
 from tests.test_cluster import Cluster, until
 
 STEP = "Number(document.getElementById('step').textContent.replace(/,/g, ''))"
@@ -12,10 +12,7 @@ STEP = "Number(document.getElementById('step').textContent.replace(/,/g, ''))"
 
 def test_page_reconnects_to_its_own_session_when_its_process_dies(browser, tmp_path):
     cluster = Cluster(tmp_path)
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    uncaught = []
-    page.on("pageerror", lambda e: uncaught.append(str(e)))
+    context, page, uncaught = watched_page(browser)
     try:
         page.goto(f"http://127.0.0.1:{cluster.port}/?seed=21&layers=4,2&dataset=circle")
         page.wait_for_selector("#diagram [data-kind=node]")

@@ -5,29 +5,33 @@ import json
 import time
 
 from tests.browser.test_page import wait_until
-from tests.conftest import ARTIFACTS, free_port, start_server
+from tests.conftest import ARTIFACTS, free_port, start_server, watched_page
+
+
+def restart(server, port: int, page, screenshot: str | None = None):
+    """Stop the server, see the page say "reconnecting…", start it again in the same
+    folder and wait until the page is live: the new server process."""
+    server.terminate()
+    server.wait(timeout=10)
+    wait_until(page, "document.getElementById('connection').textContent.includes('reconnecting')")
+    if screenshot:
+        page.screenshot(path=str(ARTIFACTS / screenshot))
+    server = start_server(port)
+    wait_until(page, "document.body.dataset.connection === 'live'", timeout=20)
+    return server
 
 
 def test_page_recovers_after_a_server_restart(browser):
     port = free_port()
     server = start_server(port)
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    uncaught = []
-    page.on("pageerror", lambda e: uncaught.append(str(e)))
+    context, page, uncaught = watched_page(browser)
     try:
         page.goto(f"http://127.0.0.1:{port}/?seed=77&layers=3,3&dataset=xor")
         page.wait_for_selector("#diagram [data-kind=node]")
         old_id = page.evaluate("document.getElementById('session-id').value")
         nodes = page.locator("#diagram [data-kind=node]").count()
 
-        server.terminate()
-        server.wait(timeout=10)
-        wait_until(page, "document.getElementById('connection').textContent.includes('reconnecting')")
-        page.screenshot(path=str(ARTIFACTS / "page-reconnecting.png"))
-
-        server = start_server(port)
-        wait_until(page, "document.body.dataset.connection === 'live'", timeout=20)
+        server = restart(server, port, page, "page-reconnecting.png")
         new_id = page.evaluate("document.getElementById('session-id').value")
         assert new_id == old_id   # the durable store: the page gets its own session back
         assert page.locator("#connection").inner_text() == ""
@@ -52,10 +56,7 @@ def test_a_csv_session_comes_back_after_a_restart(browser):
 
     port = free_port()
     server = start_server(port)
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    uncaught = []
-    page.on("pageerror", lambda e: uncaught.append(str(e)))
+    context, page, uncaught = watched_page(browser)
     try:
         page.goto(f"http://127.0.0.1:{port}/?seed=3")
         page.wait_for_selector("#diagram [data-kind=node]")
@@ -65,11 +66,7 @@ def test_a_csv_session_comes_back_after_a_restart(browser):
         wait_until(page, "document.querySelectorAll('#diagram [data-kind=node]').length === 4 + 4 + 2 + 3")
         nodes = page.locator("#diagram [data-kind=node]").count()   # iris: 4 inputs, 3 classes
 
-        server.terminate()
-        server.wait(timeout=10)
-        wait_until(page, "document.getElementById('connection').textContent.includes('reconnecting')")
-        server = start_server(port)
-        wait_until(page, "document.body.dataset.connection === 'live'", timeout=20)
+        server = restart(server, port, page)
         assert page.evaluate("document.getElementById('session-id').value") == old_id
         assert "dataset=csv" in page.url
         assert page.locator("#diagram [data-kind=node]").count() == nodes       # the CSV's network
