@@ -115,16 +115,28 @@ async function draw(p) {
   drawClasses(p);
   drawScale(p);
   view.stats.style.display = p.confusion ? "flex" : "none";
-  if (p.confusion) drawConfusion(P, p.confusion);
+  if (p.confusion) {
+    stack(p.confusion.labels.length > STACK_ABOVE);
+    drawConfusion(P, p.confusion);
+  }
+}
+
+// Beyond this many classes Plotly's legend would take most of the chart's height (digits:
+// ten rows squashed the points into a strip): the per-class table, with its colour
+// swatches, is then the key, and the caption says so.
+const LEGEND_MAX_CLASSES = 4;
+
+function keyedByTable(p) {
+  return p.problem === "classification" && p.class_names.length > LEGEND_MAX_CLASSES && !!p.per_class;
 }
 
 function drawScatter(P, p) {
   const axis = (i) => ({
     title: { text: `PC${i + 1} (${Math.round(100 * p.explained[i])} % of the variance)`, standoff: 2 },
-    zeroline: false, fixedrange: true,
+    zeroline: false, fixedrange: true, automargin: true,
   });
   const layout = {
-    font: PLOT_FONT, margin: { l: 40, r: 6, t: 6, b: 34 }, showlegend: true,
+    font: PLOT_FONT, margin: { l: 40, r: 6, t: 6, b: 34 }, showlegend: !keyedByTable(p),
     legend: { orientation: "h", y: 1.0, yanchor: "bottom", x: 0, font: { size: 10 } },
     xaxis: axis(0), yaxis: axis(1), plot_bgcolor: "#fff", paper_bgcolor: "rgba(0,0,0,0)",
     uirevision: "projection", hovermode: "closest",
@@ -182,7 +194,7 @@ function regressionTraces(p) {
 
 function drawCaption(p) {
   const what = p.problem === "classification"
-    ? "Colour = true class, ✕ = the network predicts another class; ● train, ◆ test."
+    ? `Colour = true class${keyedByTable(p) ? " (key: the per-class table below)" : ""}, ✕ = the network predicts another class; ● train, ◆ test.`
     : `Colour = the target ${p.target_name} (orange low, blue high); ● train, ◆ test.`;
   view.caption.textContent = `${p.input_names.length} inputs projected onto their first two principal `
     + `components (PCA). ${what}`;
@@ -200,6 +212,16 @@ function drawClasses(p) {
       text: c.accuracy === null ? "– (no test rows)" : `${(100 * c.accuracy).toFixed(1)} % (${c.right}/${c.count})` })));
   view.classes.replaceChildren(el("caption", { text: "Per class (test set)", style: "text-align:left;font-weight:600" }),
     el("thead", {}, head), el("tbody", {}, rows));
+}
+
+// A matrix of more classes than this gets the column's whole width and more height,
+// with the per-class table under it: beside the table its counts overlapped (digits).
+const STACK_ABOVE = 5;
+
+function stack(many) {
+  Object.assign(view.stats.style, { flexDirection: many ? "column" : "row", alignItems: many ? "stretch" : "flex-start" });
+  Object.assign(view.confusion.style, { flex: many ? "none" : "1 1 55%", height: many ? "16rem" : "8.5rem" });
+  view.classes.style.flex = many ? "none" : "1 1 45%";
 }
 
 function drawConfusion(P, c) {
@@ -221,8 +243,8 @@ function drawConfusion(P, c) {
   }], {
     font: PLOT_FONT, margin: { l: 64, r: 4, t: 22, b: 44 },
     title: { text: title, font: { size: 11 }, x: 0.02, y: 0.98 },
-    xaxis: { title: { text: "predicted", standoff: 2 }, type: "category", fixedrange: true, automargin: true },
-    yaxis: { title: { text: "true", standoff: 2 }, type: "category", autorange: "reversed", fixedrange: true, automargin: true },
+    xaxis: { title: { text: "predicted", standoff: 2 }, type: "category", dtick: 1, fixedrange: true, automargin: true },
+    yaxis: { title: { text: "true", standoff: 2 }, type: "category", dtick: 1, autorange: "reversed", fixedrange: true, automargin: true },
     plot_bgcolor: "#fff", paper_bgcolor: "rgba(0,0,0,0)",
   }, { ...PLOT_CONFIG, toImageButtonOptions: { filename: "confusion-matrix" } });
 }
