@@ -141,7 +141,7 @@ export function initNumerical(app) {
         text: hover("numerical_seconds"), hovertemplate: "%{text}<extra>numerical</extra>",
       },
       {
-        type: "scatter", mode: "lines+markers", name: "backprop (≈2 passes)", x, y: rows.map((r) => r.backprop_seconds),
+        type: "scatter", mode: "lines+markers", name: "backprop (2 passes)", x, y: rows.map((r) => r.backprop_seconds),
         line: { color: "#222", width: 2 }, marker: { size: 7 },
         text: hover("backprop_seconds"), hovertemplate: "%{text}<extra>backprop</extra>",
       },
