@@ -1,41 +1,42 @@
-// Plotly charts for the right column: the loss curve and the decision boundary.
-// Plotly is big, so it is loaded off the critical path (loadPlotly) and each chart
-// waits for it; frames arriving before then are kept and drawn once it is there.
+// The right column's charts: the loss (and accuracy) curves and the decision boundary
+// with the data points. They are drawn by the page itself, SVG for the axes, curves and
+// points and a canvas for the boundary's surface, so the first load carries no chart
+// library (Plotly, loaded by loadPlotly, serves only the panels that need it).
 // Updates are throttled: the loss curve at most once a second while training streams
-// (~5×/s otherwise; extendTraces), the boundary surface ~10×/s on a canvas under the
-// plot (Plotly itself is not touched per frame). Never newPlot per frame.
+// (~5×/s otherwise), the boundary surface ~10×/s; the points are drawn once per data set.
 
-import { WEIGHT_SCALE } from "./format.js";
+import { fmt, fmtInt, WEIGHT_SCALE } from "./format.js";
+import { PlotFrame, svg } from "./plot.js";
 
-const CONFIG = {
-  displaylogo: false,
-  responsive: true,
-  modeBarButtons: [["toImage"]], // only the PNG download, no zoom/pan clutter
-};
-const FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
-// The page's type scale (app.css: 14 px text, 18 px on a projector): chart text follows it.
-const typeScale = () => (parseFloat(getComputedStyle(document.documentElement).fontSize) || 14) / 14;
-const font = (z) => ({ family: FAMILY, size: Math.round(11 * z * 10) / 10, color: "#333" });
 const LOSS_FLUSH_MS = 200;          // paused / stepping
 const LOSS_FLUSH_RUNNING_MS = 1000; // while training streams frames
 const LOSS_QUIET_MS = 200;          // …unless no new step came for this long
 const BOUNDARY_MS = 100;
+const RECOLOUR_RUNNING_MS = 2000;   // regression points follow the surface's range this often
 const MAX_POINTS = 5000;
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
-const num = (v) => (isNum(v) ? v : null); // Plotly leaves a gap at null
+const num = (v) => (isNum(v) ? v : null); // a gap in the curve
 
 // Classes of a 2-D problem: two take the ends of the orange–blue scale, as the surface
 // does; with more, the first and last stay orange and blue and the middle ones get
 // distinct dark or saturated colours (never the scale's white middle: white on white).
 // Greens and purples are left out: they mean δ and gradients.
 const MIDDLE_CLASSES = ["#4d4d4d", "#d55e00", "#56b4e9", "#c9a800", "#7a5230", "#000000", "#e69f00", "#9aa5b1"];
+const NO_COLOUR = "#9aa5b1";
 
 /** One CSS colour per class 0…k−1. */
 export function classColours(k) {
   if (k <= 2) return [WEIGHT_SCALE.neg, WEIGHT_SCALE.pos];
   const middle = Array.from({ length: k - 2 }, (_, c) => MIDDLE_CLASSES[c % MIDDLE_CLASSES.length]);
   return [WEIGHT_SCALE.neg, ...middle, WEIGHT_SCALE.pos];
+}
+
+/** v on the orange–blue scale over lo…hi. */
+function scaleColour(v, lo, hi) {
+  if (!isNum(v)) return NO_COLOUR;
+  const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+  return WEIGHT_SCALE.css[Math.max(0, Math.min(255, Math.round(t * 255)))];
 }
 
 const rgbOf = (hex) => [1, 3, 5].map((o) => parseInt(hex.slice(o, o + 2), 16));
@@ -63,34 +64,50 @@ export function loadPlotly(src = "/static/vendor/plotly-cartesian-3.0.1.min.js")
   return plotlyPromise;
 }
 
-// Each chart owns a plot div and a message div inside the element it is given,
-// so a message never fights with Plotly over the element's children.
-function makeHost(el) {
-  el.classList.add("chart-host");
-  const gd = document.createElement("div");
-  gd.className = "chart-plot";
-  const msg = document.createElement("div");
-  msg.className = "chart-message";
-  msg.setAttribute("role", "status");
-  msg.hidden = true;
-  el.replaceChildren(gd, msg);
-  return { gd, msg };
+/** An SVG path through (x, y) pairs; a null y starts a new piece (a gap). */
+function linePath(xs, ys, px, py) {
+  let d = "";
+  let pen = false;
+  for (let k = 0; k < xs.length; k++) {
+    const y = ys[k];
+    if (y === null) { pen = false; continue; }
+    d += (pen ? "L" : "M") + px(xs[k]).toFixed(1) + "," + py(y).toFixed(1);
+    pen = true;
+  }
+  return d;
 }
 
-function showMessage(msg, text) {
-  msg.textContent = text || "";
-  msg.hidden = !text;
-}
+const percent = (x) => `${(100 * x).toFixed(1)} %`;
 
 // ---------------------------------------------------------------------------
 
+const SERIES = [
+  // key, name, dash, colour, axis, width
+  ["train", "train J", null, "#222", "y", 2],
+  ["test", "test J", "6 4", "#222", "y", 2],
+  ["accTrain", "train acc.", null, "#999", "y2", 1.5],
+  ["accTest", "test acc.", "6 4", "#999", "y2", 1.5],
+];
+
 /** Train/test loss (and accuracy on a second y axis when there is one) against step. */
 export class LossChart {
-  constructor(el, plotlyPromise) {
+  constructor(el) {
     this.el = el;
-    ({ gd: this.gd, msg: this.msg } = makeHost(el));
-    this.P = null;
-    this.log = false;
+    this.frame = new PlotFrame(el, { label: "Loss curve", onResize: () => this._draw(), onPng: () => this.downloadPng() });
+    const s = this.frame.svg;
+    this.gAxes = svg("g", {}, s);
+    this.gLines = svg("g", {}, s);
+    this.paths = SERIES.map(([key, name, dash, colour, , width]) => svg("path", {
+      class: `loss-line loss-${key}`, fill: "none", stroke: colour, "stroke-width": width,
+      "stroke-dasharray": dash, "stroke-linejoin": "round", "data-name": name,
+    }, this.gLines));
+    this.viewLine = svg("line", { class: "loss-view", stroke: "#183b56", "stroke-width": 1.5, "stroke-dasharray": "2 3" }, s);
+    this.viewLine.style.display = "none";
+    this.gLegend = svg("g", { class: "chart-legend" }, s);
+    this.hair = svg("line", { class: "chart-hover", stroke: "#888", "stroke-width": 1 }, s);
+    this.hair.style.display = "none";
+    s.addEventListener("pointermove", (ev) => this._hover(ev));
+    s.addEventListener("pointerleave", () => this._hover(null));
     this.timer = 0;
     this.due = 0;
     this.lastFlush = -Infinity;
@@ -98,24 +115,15 @@ export class LossChart {
     this.running = false;
     this.viewStep = null;   // the step shown from the past (timeline), or null
     this.generation = undefined;
+    this.scales = null;
     this._clear();
-    showMessage(this.msg, "Loading chart…");
-    this.ready = Promise.resolve(plotlyPromise).then((P) => {
-      this.P = P;
-      showMessage(this.msg, "");
-      this._plot();
-      return this;
-    }, (err) => {
-      showMessage(this.msg, "The chart library could not be loaded.");
-      throw err;
-    });
+    this.ready = Promise.resolve(this);
   }
 
   _clear() {
     this.d = { step: [], train: [], test: [], accTrain: [], accTest: [] };
     this.pend = { step: [], train: [], test: [], accTrain: [], accTest: [] };
     this.lastStep = -Infinity;
-    this.hasAcc = false;
   }
 
   /** Replace everything with a /history response (or nothing). */
@@ -128,7 +136,7 @@ export class LossChart {
     });
     if (steps.length) this.lastStep = steps[steps.length - 1];
     this._downsample();
-    if (this.P) this._plot();
+    this._draw();
   }
 
   /**
@@ -189,27 +197,12 @@ export class LossChart {
   _markStep(step) {
     if (step === this.viewStep) return;
     this.viewStep = step;
-    if (this.P) this.P.relayout(this.gd, { shapes: this._viewShapes() });
-  }
-
-  _viewShapes() {
-    if (!isNum(this.viewStep)) return [];
-    return [{
-      type: "line", xref: "x", yref: "paper", x0: this.viewStep, x1: this.viewStep, y0: 0, y1: 1,
-      line: { color: "#183b56", width: 1.5, dash: "dot" },
-    }];
-  }
-
-  /** Log-scale y axis for the loss (nice for long runs). */
-  setLogScale(on) {
-    this.log = !!on;
-    if (this.P) this.P.relayout(this.gd, { "yaxis.type": this.log ? "log" : "linear", "yaxis.autorange": true });
+    this._drawView();
   }
 
   destroy() {
     clearTimeout(this.timer);
     this.timer = 0;
-    this.P?.purge(this.gd);
   }
 
   _append(t, step, tr, te, at, ae) {
@@ -225,20 +218,10 @@ export class LossChart {
     this.lastFlush = performance.now();
     const p = this.pend;
     if (!p.step.length) return;
-    const newAcc = !this.hasAcc && (p.accTrain.some(isNum) || p.accTest.some(isNum));
     for (const k in p) this.d[k].push(...p[k]);
-    const batch = p;
     this.pend = { step: [], train: [], test: [], accTrain: [], accTest: [] };
-    if (!this.P) return; // drawn by _plot once Plotly is there
-    if (newAcc || this._downsample()) {
-      this._plot(); // rare: the axes or the whole (thinned) data changed
-      return;
-    }
-    const x = batch.step;
-    this.P.extendTraces(this.gd, {
-      x: [x, x, x, x],
-      y: [batch.train, batch.test, batch.accTrain, batch.accTest],
-    }, [0, 1, 2, 3]);
+    this._downsample();
+    this._draw();
   }
 
   // Keep ≤ MAX_POINTS: thin the older half to every other point. Returns true if thinned.
@@ -254,39 +237,104 @@ export class LossChart {
     return this._downsample() || true;
   }
 
-  _plot() {
+  _draw() {
+    const fr = this.frame;
+    if (!fr.ready) return;
     const d = this.d;
-    this.hasAcc = d.accTrain.some(isNum) || d.accTest.some(isNum);
-    const line = (name, y, dash, color, yaxis = "y", width = 2) => ({
-      type: "scatter", mode: "lines", name, x: d.step.slice(), y: y.slice(), yaxis,
-      line: { color, width, dash }, connectgaps: false,
-      hovertemplate: `${name}: %{y:.3g}<extra>step %{x}</extra>`,
+    const hasAcc = d.accTrain.some(isNum) || d.accTest.some(isNum);
+    const z = fr.z;
+    const box = { l: 46 * z, t: 26 * z, r: hasAcc ? 40 * z : 12, b: 34 * z };
+    box.w = Math.max(10, fr.w - box.l - box.r);
+    box.h = Math.max(10, fr.h - box.t - box.b);
+    const steps = d.step;
+    const x = { lo: Math.min(0, steps[0] ?? 0), hi: Math.max(1, steps[steps.length - 1] ?? 1), title: "step" };
+    let hi = -Infinity;
+    let lo = 0;
+    for (const k of ["train", "test"]) for (const v of d[k]) if (v !== null) { hi = Math.max(hi, v); lo = Math.min(lo, v); }
+    if (!(hi > lo)) hi = lo + 1;
+    const y = { lo, hi: hi + 0.05 * (hi - lo), title: "cost J" };
+    const y2 = hasAcc ? { lo: 0, hi: 1, title: "accuracy", format: (v) => `${Math.round(100 * v)}%` } : null;
+    this.scales = fr.axes(this.gAxes, box, x, y, y2);
+    this.box = box;
+    const { px, py, py2 } = this.scales;
+    SERIES.forEach(([key, , , , axis], k) => {
+      const p = this.paths[k];
+      const shown = axis === "y" || hasAcc;
+      p.setAttribute("d", shown ? linePath(steps, d[key], px, axis === "y" ? py : py2) : "");
+      p.dataset.points = shown ? String(d[key].filter((v) => v !== null).length) : "0";
     });
-    const traces = [
-      line("train J", d.train, "solid", "#222"),
-      line("test J", d.test, "dash", "#222"),
-      line("train acc.", d.accTrain, "solid", "#999", "y2", 1.5),
-      line("test acc.", d.accTest, "dash", "#999", "y2", 1.5),
-    ];
-    traces[2].showlegend = traces[3].showlegend = this.hasAcc;
-    const z = typeScale();
-    const layout = {
-      font: font(z),
-      margin: { l: 46 * z, r: this.hasAcc ? 40 * z : 12, t: 26 * z, b: 34 * z },
-      showlegend: true,
-      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 10.5 * z } },
-      shapes: this._viewShapes(),
-      xaxis: { title: { text: "step", standoff: 4 }, zeroline: false, rangemode: "tozero" },
-      yaxis: { title: { text: "cost J", standoff: 4 }, type: this.log ? "log" : "linear", zeroline: false, rangemode: "tozero" },
-      yaxis2: {
-        overlaying: "y", side: "right", range: [0, 1], showgrid: false, visible: this.hasAcc,
-        title: { text: "accuracy", standoff: 2 }, tickformat: ".0%",
-      },
-      plot_bgcolor: "#fff",
-      paper_bgcolor: "rgba(0,0,0,0)",
-      uirevision: "loss",
-    };
-    this.P.react(this.gd, traces, layout, { ...CONFIG, toImageButtonOptions: { filename: "loss" } });
+    this._drawLegend(hasAcc);
+    this._drawView();
+  }
+
+  _drawLegend(hasAcc) {
+    const g = this.gLegend;
+    g.replaceChildren();
+    const fs = this.frame.font(10.5 / 11);
+    let x = 4;
+    const y = Math.max(fs, 26 * this.frame.z - fs);
+    for (const [, name, dash, colour, axis, width] of SERIES) {
+      if (axis === "y2" && !hasAcc) continue;
+      svg("line", { x1: x, x2: x + 22, y1: y - fs * 0.35, y2: y - fs * 0.35, stroke: colour, "stroke-width": width, "stroke-dasharray": dash }, g);
+      const t = svg("text", { x: x + 26, y, "font-size": fs, fill: "#333" }, g);
+      t.textContent = name;
+      x += 34 + name.length * fs * 0.55;
+    }
+  }
+
+  _drawView() {
+    const v = this.viewStep;
+    const line = this.viewLine;
+    if (!isNum(v) || !this.scales) {
+      line.style.display = "none";
+      delete line.dataset.step;
+      return;
+    }
+    const X = this.scales.px(v).toFixed(1);
+    line.setAttribute("x1", X);
+    line.setAttribute("x2", X);
+    line.setAttribute("y1", this.box.t);
+    line.setAttribute("y2", this.box.t + this.box.h);
+    line.dataset.step = String(v);
+    line.style.display = "";
+  }
+
+  // The values at the step nearest the pointer.
+  _hover(ev) {
+    const d = this.d;
+    const fr = this.frame;
+    if (!ev || !this.scales || !d.step.length) {
+      this.hair.style.display = "none";
+      fr.showTip(null);
+      return;
+    }
+    const r = fr.svg.getBoundingClientRect();
+    const X = ev.clientX - r.left;
+    const { px } = this.scales;
+    let a = 0;
+    let b = d.step.length - 1;
+    while (b - a > 1) {
+      const m = (a + b) >> 1;
+      if (px(d.step[m]) < X) a = m; else b = m;
+    }
+    const k = Math.abs(px(d.step[a]) - X) <= Math.abs(px(d.step[b]) - X) ? a : b;
+    const lines = [`step ${fmtInt(d.step[k])}`];
+    for (const [key, name, , , axis] of SERIES) {
+      const v = d[key][k];
+      if (v !== null) lines.push(`${name}: ${axis === "y" ? fmt(v) : percent(v)}`);
+    }
+    const H = px(d.step[k]).toFixed(1);
+    this.hair.setAttribute("x1", H);
+    this.hair.setAttribute("x2", H);
+    this.hair.setAttribute("y1", this.box.t);
+    this.hair.setAttribute("y2", this.box.t + this.box.h);
+    this.hair.style.display = "";
+    fr.showTip(lines, X, ev.clientY - r.top);
+  }
+
+  /** Download the curves as a PNG. */
+  downloadPng(filename = "loss") {
+    return this.frame.ready ? this.frame.download(filename) : Promise.resolve();
   }
 }
 
@@ -295,23 +343,16 @@ export class LossChart {
 /**
  * Decision boundary (or regression surface) over the plane, with the data points.
  *
- * The coloured surface is NOT a Plotly trace that is restyled per frame (a restyle
- * recalculates and redraws the whole chart: it took ~20 % of the main thread). It is a
- * small <canvas> under Plotly's transparent plot area: the res × res bytes go through a
- * 256-entry lookup table into putImageData (values interpolated UPSAMPLE× in JS, then
- * scaled up by CSS with smoothing: the old heatmap's zsmooth "best" look, its colours
- * at 62 % on white). Plotly only draws the axes and the points, which do not change
- * while training. The canvas box is read from Plotly's axes after every (re)layout.
- *
- * Trace 0 is still a heatmap, but invisible (opacity 0): it answers hover ("output") and
- * says what is shown; its z is synced rarely (see _scheduleSync), never per frame. The
- * PNG button composes Plotly's image over the canvas (downloadPng).
+ * The coloured surface is a small <canvas> under the SVG's transparent plot area: the
+ * res × res bytes go through a 256-entry lookup table into putImageData (values
+ * interpolated UPSAMPLE× in JS, then scaled up by CSS with smoothing; its colours at
+ * 62 % on white). The SVG holds the axes and the points, which do not change while
+ * training. Hover says the output under the pointer (the grid's byte, decoded to its
+ * value in the frame's range) or a point's coordinates and label.
  */
-const SYNC_RUNNING_MS = 2000; // hover values while training may lag this much
-const SYNC_PAUSED_MS = 250;   // …and settle this soon after the last change otherwise
 const SURFACE_OPACITY = 0.62; // lighter than the points, so class-coloured points stay visible
 const UPSAMPLE = 4;           // canvas pixels per grid cell (values interpolated in between)
-// Colour index → the old heatmap's colour: WEIGHT_SCALE at 62 % opacity on white.
+// Colour index → the surface's colour: WEIGHT_SCALE at 62 % opacity on white.
 const SURFACE_LUT = (() => {
   const lut = new Uint8ClampedArray(1024);
   const src = WEIGHT_SCALE.rgba;
@@ -320,10 +361,10 @@ const SURFACE_LUT = (() => {
 })();
 
 export class BoundaryChart {
-  constructor(el, plotlyPromise) {
+  constructor(el) {
     this.el = el;
-    ({ gd: this.gd, msg: this.msg } = makeHost(el));
-    // The surface: a clip box exactly over Plotly's plot area, the canvas inside it.
+    this.frame = new PlotFrame(el, { label: "Decision boundary", onResize: () => this._layout(), onPng: () => this.downloadPng() });
+    // The surface: a clip box exactly over the plot area, the canvas inside it.
     this.clip = document.createElement("div");
     this.clip.className = "chart-surface";
     this.clip.setAttribute("aria-hidden", "true");
@@ -331,13 +372,18 @@ export class BoundaryChart {
     this.canvas = document.createElement("canvas");
     this.canvas.width = this.canvas.height = 1;
     this.clip.appendChild(this.canvas);
-    el.insertBefore(this.clip, this.gd);
+    this.frame.plot.insertBefore(this.clip, this.frame.svg);
     this.ctx = this.canvas.getContext("2d");
-    this.hovering = false;
-    this.syncWanted = false; // trace 0 is behind the surface, to be synced when it matters
-    el.addEventListener("pointerenter", () => this._hover(true));
-    el.addEventListener("pointerleave", () => this._hover(false));
-    this.P = null;
+    const s = this.frame.svg;
+    this.gAxes = svg("g", {}, s);
+    this.gTrain = svg("g", { class: "points-train" }, s);
+    this.gTest = svg("g", { class: "points-test" }, s);
+    s.addEventListener("pointermove", (ev) => this._hover(ev));
+    s.addEventListener("pointerleave", () => this.frame.showTip(null));
+    s.addEventListener("click", (ev) => {
+      const i = ev.target.closest?.("circle.pt-train")?.dataset.i;
+      if (i !== undefined && this.onPointClick) this.onPointClick(Number(i));
+    });
     this.data = null;
     this.boundary = null;
     this.status = null;
@@ -346,36 +392,28 @@ export class BoundaryChart {
     this.lastDraw = 0;
     this.drawn = null;       // what the canvas currently shows
     this.painted = null;     // the boundary object painted on the canvas (null: none)
-    this.traceShown = null;  // what trace 0 (hover) holds: a key, "hidden", or null (unknown)
-    this.syncTimer = 0;
-    this.lastSync = -Infinity;
-    this.pointRange = null;
-    this.box = null;         // plot area and extent placement, px
+    this.pointRange = null;  // the value range the points are coloured over
+    this.lastRecolour = -Infinity;
+    this.box = null;         // the plot area, px
+    this.scales = null;
     this.onPointClick = null; // (index) => …: a training point was clicked (index into data.train)
-    this.ready = Promise.resolve(plotlyPromise).then((P) => {
-      this.P = P;
-      if (this.data) this._plot();
-      return this;
-    }, (err) => {
-      showMessage(this.msg, "The chart library could not be loaded.");
-      throw err;
-    });
+    this.ready = Promise.resolve(this);
   }
 
   /** The /data response: train (filled) and test (outlined) points, the extent. */
   setData(data) {
     this.data = data;
     this.drawn = null;
-    if (this.P) this._plot();
+    this.pointRange = this._classification() ? null : this._pointRange(data?.train);
+    this._layout();
+    this._drawBoundary();
   }
 
   /** Show frame.boundary; throttled to ~10 updates a second (a canvas paint each). */
   update(frame) {
     if (!frame) return;
     this.boundary = frame.boundary === undefined ? this.boundary : frame.boundary;
-    const stopped = this.status === "running" && frame.status !== "running";
     this.status = frame.status;
-    if (stopped && this.syncWanted) this._scheduleSync();
     if (this.timer) return;
     const wait = Math.max(0, BOUNDARY_MS - (performance.now() - this.lastDraw));
     this.timer = setTimeout(() => {
@@ -388,19 +426,14 @@ export class BoundaryChart {
   /** showTest: draw the test points. discretize: threshold the output at 0.5. */
   setOptions(o = {}) {
     Object.assign(this.opts, o);
-    if (!this.P || !this.data) return;
-    if (this.gd.data?.[2] && this.gd.data[2].visible !== this.opts.showTest) {
-      this.P.restyle(this.gd, { visible: this.opts.showTest }, [2]);
-    }
+    this.gTest.style.display = this.opts.showTest ? "" : "none";
     this.drawn = null;
     this._drawBoundary();
   }
 
   destroy() {
     clearTimeout(this.timer);
-    clearTimeout(this.syncTimer);
-    this.timer = this.syncTimer = 0;
-    this.P?.purge(this.gd);
+    this.timer = 0;
   }
 
   _extent() {
@@ -427,119 +460,81 @@ export class BoundaryChart {
     return this._classification() && k > 2 ? k : 0;
   }
 
-  _pointMarker(points, open) {
-    const [cmin, cmax] = this._pointRange(points);
+  _colour(y) {
     const k = this._categories();
-    const colours = k ? classColours(k) : null;
-    const colour = k
-      ? { color: (points?.y || []).map((c) => colours[c] ?? "#9aa5b1") }
-      : { color: (points?.y || []).map(num), cmin, cmax, colorscale: WEIGHT_SCALE.plotly };
-    return {
-      ...colour, showscale: false,
-      size: open ? 6.5 : 6,
-      symbol: open ? "circle-open" : "circle",
-      line: open ? { width: 1.8 } : { width: 0.8, color: "#fff" },
-    };
+    if (k) return classColours(k)[y] ?? NO_COLOUR;
+    const [lo, hi] = this._classification() ? [0, Math.max(1, (this.data?.classes || 2) - 1)] : this.pointRange;
+    return scaleColour(y, lo, hi);
   }
 
-  _plot() {
-    const d = this.data;
+  // The axes (one square plot area: x₁ and x₂ at the same scale), the points, the surface's box.
+  _layout() {
+    const fr = this.frame;
+    if (!fr.ready || !this.data) return;
+    const z = fr.z;
     const [x0, x1, y0, y1] = this._extent();
-    const pts = (p, name, open) => ({
-      type: "scatter", mode: "markers", name,
-      x: (p?.x || []).map((v) => v[0]), y: (p?.x || []).map((v) => v[1]),
-      marker: this._pointMarker(p, open),
-      customdata: p?.y || [],
-      hovertemplate: `${name}<br>x₁ %{x:.3g}<br>x₂ %{y:.3g}<br>y %{customdata:.3g}<extra></extra>`,
-    });
-    this.pointRange = this._classification() ? null : this._pointRange(d.train);
-    const traces = [
-      {
-        // Invisible: the canvas under the plot shows the surface. This trace answers
-        // hover with the output value (synced rarely, see _scheduleSync).
-        type: "heatmap", z: [[null]], x: [0], y: [0], zmin: 0, zmax: 1, zsmooth: false,
-        colorscale: WEIGHT_SCALE.plotly, showscale: false, visible: false, name: "output", opacity: 0,
-        hovertemplate: "x₁ %{x:.3g}<br>x₂ %{y:.3g}<br>output %{z:.3g}<extra></extra>",
-        hoverlabel: { bgcolor: "#fff", bordercolor: "#888", font: { color: "#222" } }, // an invisible trace has no colour of its own
-      },
-      pts(d.train, "train", false),
-      { ...pts(d.test, "test", true), visible: this.opts.showTest },
-    ];
-    // Grid lines now lie on top of the surface (they used to be under the 62 % heatmap):
-    // as faint as they were then.
-    const axis = { zeroline: false, fixedrange: true, constrain: "domain", gridcolor: "rgba(220,220,220,0.45)" };
-    const z = typeScale();
-    const layout = {
-      font: font(z),
-      margin: { l: 36 * z, r: 8, t: 8, b: 36 * z },
-      showlegend: false,
-      xaxis: { ...axis, range: [x0, x1], title: { text: "x₁", standoff: 6 } },
-      yaxis: { ...axis, range: [y0, y1], title: { text: "x₂", standoff: 6 }, scaleanchor: "x" },
-      plot_bgcolor: "rgba(0,0,0,0)", // the surface canvas shows through
-      paper_bgcolor: "rgba(0,0,0,0)",
-      hovermode: "closest",
-      uirevision: "boundary",
-    };
-    const config = {
-      ...CONFIG,
-      // PNG export: Plotly's image of the axes and points over the surface canvas.
-      modeBarButtons: [[{
-        name: "toImage", title: "Download plot as a PNG", icon: this.P.Icons?.camera,
-        click: () => { this.downloadPng().catch(() => {}); },
-      }]].map((group) => group.map((b) => (b.icon ? b : "toImage"))),
-    };
-    this.traceShown = null;
-    clearTimeout(this.syncTimer);
-    this.syncTimer = 0;
-    const done = this.P.react(this.gd, traces, layout, config);
-    this._listen();
+    const m = { l: 36 * z, r: 8, t: 8, b: 36 * z };
+    const aw = fr.w - m.l - m.r;
+    const ah = fr.h - m.t - m.b;
+    const unit = Math.max(1e-9, Math.min(aw / (x1 - x0), ah / (y1 - y0)));
+    const box = { w: unit * (x1 - x0), h: unit * (y1 - y0) };
+    box.l = m.l + (aw - box.w) / 2;
+    box.t = m.t + (ah - box.h) / 2;
+    this.box = box;
+    this.scales = fr.axes(this.gAxes, box, { lo: x0, hi: x1, title: "x₁" }, { lo: y0, hi: y1, title: "x₂" },
+      null, "rgba(220,220,220,0.45)");
+    this._drawPoints();
     this._place();
-    this.drawn = null;
-    this._drawBoundary();
-    Promise.resolve(done).then(() => this._place(), () => {});
   }
 
-  // Clicking a training point (trace 1) reports its index, e.g. to make it the focus
-  // example; every (re)layout, e.g. a resize, moves the surface under the new plot area.
-  _listen() {
-    if (this.listening || !this.gd.on) return;
-    this.listening = true;
-    this.gd.on("plotly_click", (ev) => {
-      const pt = ev?.points?.find((p) => p.curveNumber === 1);
-      if (pt && this.onPointClick) this.onPointClick(pt.pointNumber);
-    });
-    this.gd.on("plotly_afterplot", () => this._place());
-  }
-
-  // Where the surface goes, in px of the host: the plot area (Plotly's axes offsets and
-  // lengths, relative to the plot div), and inside it the rectangle of the grid's extent.
-  _geometry() {
-    const fl = this.gd._fullLayout;
-    const xa = fl?.xaxis;
-    const ya = fl?.yaxis;
-    if (!xa || !ya || !isNum(xa._offset) || !isNum(ya._offset) || !(xa._length > 0) || !(ya._length > 0)) return null;
-    const [ex0, ex1, ey0, ey1] = this.boundary?.extent || this._extent();
-    const px = (v) => xa.l2p(v);
-    const py = (v) => ya.l2p(v);
-    const left = Math.min(px(ex0), px(ex1));
-    const top = Math.min(py(ey0), py(ey1));
-    const g = {
-      l: this.gd.offsetLeft + xa._offset, t: this.gd.offsetTop + ya._offset, w: xa._length, h: ya._length,
-      il: left, it: top, iw: Math.abs(px(ex1) - px(ex0)), ih: Math.abs(py(ey1) - py(ey0)),
+  _drawPoints() {
+    const { px, py } = this.scales;
+    const put = (g, p, train) => {
+      g.replaceChildren();
+      (p?.x || []).forEach(([a, b], i) => {
+        const colour = this._colour(p.y?.[i]);
+        svg("circle", train
+          ? { class: "pt pt-train", cx: px(a).toFixed(1), cy: py(b).toFixed(1), r: 3, fill: colour, stroke: "#fff", "stroke-width": 0.8, "data-i": i }
+          : { class: "pt pt-test", cx: px(a).toFixed(1), cy: py(b).toFixed(1), r: 3.25, fill: "none", stroke: colour, "stroke-width": 1.8, "data-i": i }, g);
+      });
     };
-    return Object.values(g).every(isNum) ? g : null;
+    put(this.gTrain, this.data.train, true);
+    put(this.gTest, this.data.test, false);
+    this.gTest.style.display = this.opts.showTest ? "" : "none";
   }
 
+  // Regression: the points are coloured over the range of the surface; follow it when it
+  // moved by more than 2 % (at most every RECOLOUR_RUNNING_MS while training runs).
+  _recolour() {
+    const r = this.painted?.range;
+    const p = this.pointRange;
+    if (this._classification() || !r || !this.scales) return;
+    const span = Math.max(Math.abs(r[1] - r[0]), 1e-12);
+    if (p && Math.abs(r[0] - p[0]) <= 0.02 * span && Math.abs(r[1] - p[1]) <= 0.02 * span) return;
+    const now = performance.now();
+    if (this.status === "running" && now - this.lastRecolour < RECOLOUR_RUNNING_MS) return;
+    this.lastRecolour = now;
+    this.pointRange = r;
+    for (const [g, p2, attr] of [[this.gTrain, this.data.train, "fill"], [this.gTest, this.data.test, "stroke"]]) {
+      [...g.children].forEach((c, i) => c.setAttribute(attr, this._colour(p2.y?.[i])));
+    }
+  }
+
+  // The surface: its clip box over the plot area, the canvas over the grid's extent in it.
   _place() {
-    const g = this._geometry();
-    if (!g) return;
+    const box = this.box;
+    if (!box) return;
+    const { px, py } = this.scales;
+    const [ex0, ex1, ey0, ey1] = this.boundary?.extent || this._extent();
     this.placedExtent = String(this.boundary?.extent || this._extent());
+    const inner = {
+      l: Math.min(px(ex0), px(ex1)) - box.l, t: Math.min(py(ey0), py(ey1)) - box.t,
+      w: Math.abs(px(ex1) - px(ex0)), h: Math.abs(py(ey1) - py(ey0)),
+    };
+    this.inner = inner;
     const r = (v) => Math.round(v * 100) / 100 + "px";
-    const key = Object.values(g).map((v) => v.toFixed(2)).join(",");
-    if (key === this.box?.key) return;
-    this.box = { ...g, key };
-    Object.assign(this.clip.style, { left: r(g.l), top: r(g.t), width: r(g.w), height: r(g.h) });
-    Object.assign(this.canvas.style, { left: r(g.il), top: r(g.it), width: r(g.iw), height: r(g.ih) });
+    Object.assign(this.clip.style, { left: r(box.l), top: r(box.t), width: r(box.w), height: r(box.h) });
+    Object.assign(this.canvas.style, { left: r(inner.l), top: r(inner.t), width: r(inner.w), height: r(inner.h) });
   }
 
   // Why the boundary cannot be drawn, or "" if it can.
@@ -555,27 +550,24 @@ export class BoundaryChart {
   }
 
   _drawBoundary() {
-    if (!this.P || !this.data) return;
+    if (!this.data) return;
     const b = this.boundary;
     const problem = this._problem(b);
-    showMessage(this.msg, problem);
+    this.frame.message(problem);
     if (problem || !b) {
-      if (this.drawn !== "hidden") {
-        this.clip.hidden = true;
-        this.painted = null;
-      }
+      this.clip.hidden = true;
+      this.painted = null;
       this.drawn = "hidden";
-      this._scheduleSync(true);
       return;
     }
     const key = b.data + "|" + b.range + "|" + b.res + "|" + this.opts.discretize;
     if (key === this.drawn) return;
     if (!this._paint(b)) return;
     this.drawn = key;
-    // Only when the grid moved: reading the layout here could force one.
+    this.clip.dataset.res = String(b.res);
     if (String(b.extent || this._extent()) !== this.placedExtent) this._place();
     this.clip.hidden = false;
-    this._scheduleSync(this.traceShown === null || this.traceShown === "hidden");
+    this._recolour();
   }
 
   // byte → colour index 0…255 (a float): the byte's value in b.range on the colour
@@ -690,127 +682,59 @@ export class BoundaryChart {
     return true;
   }
 
-  // Trace 0 (hover) and, for regression, the points' colour range follow the surface
-  // rarely: a Plotly restyle recalculates and redraws the whole chart. While training
-  // runs, the hover values are refreshed only while the pointer is over the chart (at
-  // most every SYNC_RUNNING_MS) and once training stops; the regression points'
-  // colours every SYNC_RUNNING_MS when the range moved.
-  _scheduleSync(now = false) {
-    if (now && !this.painted && this.traceShown === "hidden") return; // nothing to do
-    const running = this.status === "running";
-    if (!now && running && !this.hovering && !this._recolour()) {
-      this.syncWanted = true;
+  // Hover: a point's coordinates and label, or the output under the pointer.
+  _hover(ev) {
+    const fr = this.frame;
+    const box = this.box;
+    if (!box) return;
+    const r = fr.svg.getBoundingClientRect();
+    const X = ev.clientX - r.left;
+    const Y = ev.clientY - r.top;
+    const pt = ev.target.closest?.("circle.pt");
+    if (pt) {
+      const train = pt.classList.contains("pt-train");
+      const set = train ? this.data.train : this.data.test;
+      const i = Number(pt.dataset.i);
+      const [a, b] = set.x[i];
+      fr.showTip([train ? "train" : "test", `x₁ ${fmt(a)}`, `x₂ ${fmt(b)}`, `y ${fmt(set.y?.[i])}`], X, Y);
       return;
     }
-    const wait = now ? 0 : running ? Math.max(0, SYNC_RUNNING_MS - (performance.now() - this.lastSync)) : SYNC_PAUSED_MS;
-    const due = performance.now() + wait;
-    if (this.syncTimer) {
-      if (due >= this.syncDue) return;
-      clearTimeout(this.syncTimer);
+    const v = this._valueAt(X, Y);
+    if (v === null) {
+      fr.showTip(null);
+      return;
     }
-    this.syncDue = due;
-    this.syncTimer = setTimeout(() => {
-      this.syncTimer = 0;
-      this._sync();
-    }, wait);
+    fr.showTip([`x₁ ${fmt(v.x1)}`, `x₂ ${fmt(v.x2)}`, `output ${fmt(v.out)}`], X, Y);
   }
 
-  // Regression: the points are coloured over the range of the surface; follow it when
-  // it moved by more than 2 %.
-  _recolour() {
-    const r = this.painted?.range;
-    const p = this.pointRange;
-    if (this._classification() || !r) return false;
-    if (!p) return true;
-    const span = Math.max(Math.abs(r[1] - r[0]), 1e-12);
-    return Math.abs(r[0] - p[0]) > 0.02 * span || Math.abs(r[1] - p[1]) > 0.02 * span;
-  }
-
-  _hover(on) {
-    this.hovering = on;
-    if (on && this.syncWanted) this._scheduleSync(true);
-  }
-
-  _sync() {
-    if (!this.P || !this.data || !this.gd.data) return;
-    this.lastSync = performance.now();
-    this.syncWanted = false;
+  // The painted grid's value at (X, Y) px of the plot: its byte in the frame's range.
+  _valueAt(X, Y) {
     const b = this.painted;
-    if (!b) {
-      if (this.traceShown !== "hidden") this.P.restyle(this.gd, { visible: false }, [0]);
-      this.traceShown = "hidden";
-      return;
+    const box = this.box;
+    if (!b || !this.inner) return null;
+    const u = (X - box.l - this.inner.l) / this.inner.w;
+    const v = 1 - (Y - box.t - this.inner.t) / this.inner.h;
+    if (!(u >= 0 && u < 1 && v >= 0 && v < 1)) return null;
+    const n = b.res;
+    const c = Math.floor(u * n);
+    const row = Math.floor(v * n); // grid row 0 is the lowest x₂
+    let q;
+    try {
+      q = atob(b.data).charCodeAt(row * n + c);
+    } catch {
+      return null;
     }
-    const key = b.data + "|" + b.range;
-    if (key !== this.traceShown) {
-      this.traceShown = key;
-      const { z, xs, ys } = this._decode(b);
-      this.P.restyle(this.gd, { z: [z], x: [xs], y: [ys], zmin: b.range[0], zmax: b.range[1], visible: true }, [0]);
-    }
-    if (!this._classification() && String(b.range) !== String(this.pointRange)) {
-      this.pointRange = b.range;
-      this.P.restyle(this.gd, { "marker.cmin": b.range[0], "marker.cmax": b.range[1] }, [1, 2]);
-    }
-  }
-
-  // base64 uint8 (row 0 = lowest x₂) → rows of output values in b.range (for hover).
-  _decode(b) {
-    const res = b.res;
-    const [lo, hi] = b.range;
     const [x0, x1, y0, y1] = b.extent || this._extent();
-    const bin = atob(b.data);
-    const z = new Array(res);
-    for (let r = 0; r < res; r++) {
-      const row = new Array(res);
-      for (let c = 0; c < res; c++) row[c] = lo + (hi - lo) * bin.charCodeAt(r * res + c) / 255;
-      z[r] = row;
-    }
-    const centres = (a, bb) => Array.from({ length: res }, (_, k) => a + (bb - a) * (k + 0.5) / res);
-    return { z, xs: centres(x0, x1), ys: centres(y0, y1) };
+    const [lo, hi] = b.range;
+    return { x1: x0 + (x1 - x0) * (c + 0.5) / n, x2: y0 + (y1 - y0) * (row + 0.5) / n, out: lo + (hi - lo) * q / 255 };
   }
 
-  /** Download the chart as a PNG: the surface canvas under Plotly's axes and points. */
-  async downloadPng(filename = "decision-boundary") {
-    if (!this.P) return;
-    const w = this.gd.clientWidth;
-    const h = this.gd.clientHeight;
-    const scale = 2;
-    const url = await this.P.toImage(this.gd, { format: "png", width: w, height: h, scale });
-    const img = new Image();
-    await new Promise((resolve, reject) => {
-      img.onload = resolve;
-      img.onerror = reject;
-      img.src = url;
-    });
-    const out = document.createElement("canvas");
-    out.width = w * scale;
-    out.height = h * scale;
-    const c = out.getContext("2d");
-    c.fillStyle = "#fff";
-    c.fillRect(0, 0, out.width, out.height);
-    const g = this.box;
-    if (g && !this.clip.hidden) {
-      const ox = g.l - this.gd.offsetLeft;
-      const oy = g.t - this.gd.offsetTop;
-      c.save();
-      c.scale(scale, scale);
-      c.beginPath();
-      c.rect(ox, oy, g.w, g.h);
-      c.clip();
-      c.imageSmoothingEnabled = true;
-      c.imageSmoothingQuality = "high";
-      c.drawImage(this.canvas, ox + g.il, oy + g.it, g.iw, g.ih);
-      c.restore();
-    }
-    c.drawImage(img, 0, 0, out.width, out.height);
-    const blob = await new Promise((resolve) => out.toBlob(resolve, "image/png"));
-    if (!blob) return;
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(blob);
-    a.download = filename + ".png";
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  /** Download the chart as a PNG: the surface under the axes and points. */
+  downloadPng(filename = "decision-boundary") {
+    if (!this.frame.ready) return Promise.resolve();
+    const under = this.box && !this.clip.hidden
+      ? { canvas: this.canvas, clip: this.box, box: { l: this.box.l + this.inner.l, t: this.box.t + this.inner.t, w: this.inner.w, h: this.inner.h } }
+      : null;
+    return this.frame.download(filename, under);
   }
 }

@@ -23,11 +23,9 @@ const body = document.body;
 const $ = (id) => document.getElementById(id);
 const sessionInput = $("session-id");
 
-let drawnKey = null;
+let drawnKey = null;      // the problem whose data and history the charts show
+let structureKey = null;  // …and whose structure the panels know
 let lastStatus = null;
-let plotly = null;
-let lossChart = null;
-let boundaryChart = null;
 let latest = null;
 
 const STORED = "bpl-session";
@@ -52,16 +50,12 @@ async function api(path, options = {}) {
   });
 }
 
-function ensureCharts() {
-  if (plotly) return plotly;
-  plotly = loadPlotly(body.dataset.plotly);
-  lossChart = new LossChart($("loss-chart"), plotly);
-  boundaryChart = new BoundaryChart($("boundary-chart"), plotly);
-  boundaryChart.onPointClick = (index) =>
-    api("/focus", { method: "POST", body: JSON.stringify({ index }) });
-  syncChartOptions();
-  return plotly;
-}
+// The right column's charts are the page's own (no library); Plotly is loaded only by
+// the panels that need it, when they are shown.
+const lossChart = new LossChart($("loss-chart"));
+const boundaryChart = new BoundaryChart($("boundary-chart"));
+boundaryChart.onPointClick = (index) =>
+  api("/focus", { method: "POST", body: JSON.stringify({ index }) });
 
 async function reloadData() {
   let data, history;
@@ -97,16 +91,16 @@ function draw(frame) {
   $("acc-train").textContent = frame.accuracy ? percent(frame.accuracy.train) : "–";
   $("acc-test").textContent = frame.accuracy ? percent(frame.accuracy.test) : "–";
   onStatus(frame);
-  if (!plotly) {
-    // Plotly is big: fetch it only after the diagram is on screen.
-    requestAnimationFrame(() => setTimeout(() => { ensureCharts(); drawnKey = null; draw(latest); }, 0));
-    return;
-  }
+  // The data and the loss history are the session's: fetched once it exists (the page's
+  // preview frame comes before it), and again when the problem changes.
   const key = `${frame.structure}/${frame.generation}`;
-  if (key !== drawnKey) {
+  if (key !== structureKey) {
+    structureKey = key;
+    panels.onStructure(frame);
+  }
+  if (key !== drawnKey && sessionId()) {
     drawnKey = key;
     reloadData();
-    panels.onStructure(frame);
   }
   lossChart.push(frame);
   boundaryChart.update(frame);
@@ -155,7 +149,7 @@ function onLost(newId, { recovered, dropped }) {
 
 function adopt(id) {
   sessionInput.value = id;
-  drawnKey = null;
+  drawnKey = structureKey = null;
   remember();
   announceSession();
   markReady();
@@ -197,7 +191,7 @@ document.addEventListener("bpl:marks", (e) => diagram.setMarks?.(e.detail));
 const panels = initPanels({
   root: $("panels"), api, diagram, editWeight,
   getFrame: () => latest,
-  getPlotly: () => ensureCharts(),
+  getPlotly: () => loadPlotly(body.dataset.plotly),
   step: (unit) => api("/step", { method: "POST", body: JSON.stringify({ unit, count: 1 }) }),
 });
 
@@ -262,8 +256,9 @@ document.body.addEventListener("htmx:afterRequest", (e) => {
 });
 
 function syncChartOptions() {
-  boundaryChart?.setOptions({ showTest: $("show-test").checked, discretize: $("discretize").checked });
+  boundaryChart.setOptions({ showTest: $("show-test").checked, discretize: $("discretize").checked });
 }
+syncChartOptions();
 $("show-test").addEventListener("change", syncChartOptions);
 $("discretize").addEventListener("change", syncChartOptions);
 

@@ -24,10 +24,13 @@ let plotted = { scatter: false, confusion: false };
 
 document.addEventListener("bpl:frame", (e) => onFrame(e.detail));
 // The first frame can come before the page knows its session id: fetch once it does.
-document.addEventListener("bpl:session", () => { problemKey = null; refresh(); });
+// Fetched for the newest frame's problem: its own frames then ask for nothing more.
+document.addEventListener("bpl:session", () => { problemKey = latestKey; refresh(); });
+let latestKey = null;
 
 function onFrame(frame) {
   const key = `${frame.structure}/${frame.generation}`;
+  latestKey = key;
   if (key !== problemKey) {
     problemKey = key;
     lastStep = frame.step;

@@ -20,7 +20,7 @@ def axe_violations(page) -> list:
 
 def test_axe_reports_no_serious_violations(page, live_server):
     open_page(page, live_server)
-    page.wait_for_selector("#loss-chart .main-svg")
+    page.wait_for_selector("#loss-chart text.tick")
     violations = axe_violations(page)
     details = [(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in violations]
     assert violations == [], details
@@ -76,7 +76,7 @@ def test_layout_at_projector_and_phone_sizes(browser, live_server, width, height
     page = context.new_page()
     try:
         open_page(page, live_server)
-        page.wait_for_selector("#loss-chart .main-svg")
+        page.wait_for_selector("#loss-chart text.tick")
         page.screenshot(path=str(ARTIFACTS / f"layout-{name}.png"))
         page.screenshot(path=str(ARTIFACTS / f"layout-{name}-full.png"), full_page=True)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

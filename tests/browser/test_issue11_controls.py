@@ -103,7 +103,7 @@ def test_clicking_an_edge_edits_its_weight_and_an_empty_value_changes_nothing(pa
     page.set_viewport_size({"width": width, "height": height})
     open_page(page, live_server)
     wait_for_session(page)
-    page.wait_for_selector("#loss-chart .main-svg")   # the page is fully built (charts and panels)
+    page.wait_for_selector("#loss-chart text.tick")   # the page is fully built (charts and panels)
     if where == "maths-peeking":
         peek_maths_panel(page)
     spot = open_weight_editor(page)
@@ -288,7 +288,7 @@ def test_digits_brings_25_hidden_units_unless_the_user_chose_layers(page, live_s
 def test_projector_scales_up_and_the_phone_keeps_play_and_step_at_hand(page, live_server):
     page.set_viewport_size({"width": 1920, "height": 1080})
     open_page(page, live_server)
-    page.wait_for_selector("#boundary-chart .main-svg")
+    page.wait_for_selector("#boundary-chart circle.pt-train")
     sizes = page.eval_on_selector_all(
         "#diagram svg text", "els => els.filter(e => e.getClientRects().length && e.textContent.trim())"
         ".map(e => [e.textContent.trim(), parseFloat(getComputedStyle(e).fontSize)])")
@@ -298,9 +298,9 @@ def test_projector_scales_up_and_the_phone_keeps_play_and_step_at_hand(page, liv
     width = page.locator("#boundary-chart").bounding_box()["width"]
     assert width >= 300, width
     # the plotting square itself (it was ~210 px), not only the chart's box
-    plot = page.locator("#boundary-chart .nsewdrag").first.bounding_box()
+    plot = page.locator("#boundary-chart rect.plot-area").bounding_box()
     assert plot["width"] >= 300 and plot["height"] >= 300, plot
-    ticks = page.eval_on_selector_all("#boundary-chart .xtick text, #boundary-chart .ytick text",
+    ticks = page.eval_on_selector_all("#boundary-chart text.tick",
                                       "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
     assert ticks and min(ticks) >= 14, ticks               # the chart's labels scale up too (11 px before)
     page.screenshot(path=str(ARTIFACTS / "issue11-projector-1920.png"))
@@ -308,7 +308,7 @@ def test_projector_scales_up_and_the_phone_keeps_play_and_step_at_hand(page, liv
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     page.wait_for_selector("#diagram [data-kind=node]")
-    page.wait_for_selector("#boundary-chart .main-svg")
+    page.wait_for_selector("#boundary-chart circle.pt-train")
     page.locator("#boundary-chart").scroll_into_view_if_needed()
     page.mouse.wheel(0, 300)
     time.sleep(0.3)

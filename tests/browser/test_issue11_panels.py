@@ -31,13 +31,12 @@ def slider_state(page) -> dict:
 
 
 def loss_points(page) -> dict:
-    """What the loss chart draws: points per trace in Plotly's data and the length of
+    """What the loss chart draws: points per curve (train J, test J, …) and the length of
     the SVG path of the train curve (0 when the chart went blank)."""
     return page.evaluate("""(() => {
-        const gd = document.querySelector('#loss-chart .js-plotly-plot');
-        const path = document.querySelector('#loss-chart .scatterlayer .trace path.js-line');
-        return {points: gd.data.map(t => t.x.filter((_, k) => t.y[k] !== null).length),
-                path: path ? (path.getAttribute('d') || '').length : 0};
+        const paths = [...document.querySelectorAll('#loss-chart path.loss-line')];
+        return {points: paths.map(p => Number(p.dataset.points)),
+                path: (paths[0].getAttribute('d') || '').length};
     })()""")
 
 
@@ -45,7 +44,7 @@ def loss_points(page) -> dict:
 
 def test_timeline_thumb_is_at_the_present_one_click_while_playing_shows_the_past(page, live_server):
     open_page(page, live_server, "seed=2&speed=max")
-    page.wait_for_selector("#loss-chart .main-svg")
+    page.wait_for_selector("#loss-chart text.tick")
     page.select_option("#step-unit", "epoch")
     for _ in range(4):
         page.locator("#btn-step").click()
@@ -85,8 +84,9 @@ def test_timeline_thumb_is_at_the_present_one_click_while_playing_shows_the_past
     drawn = loss_points(page)
     assert drawn["points"][0] > 3 and drawn["points"][1] > 3, drawn
     assert drawn["path"] > 20, drawn
-    marks = page.evaluate("document.querySelector('#loss-chart .js-plotly-plot').layout.shapes")
-    assert any(m["x0"] == int(shown.replace(",", "")) for m in marks), marks
+    mark = page.evaluate("""(() => { const m = document.querySelector('#loss-chart line.loss-view');
+        return [getComputedStyle(m).display, m.dataset.step]; })()""")
+    assert mark == ["inline", shown.replace(",", "")], mark   # drawn (a line has no box to be "visible")
     shot(page, "timeline-viewing")
     page.get_by_role("button", name="Back to live").click()
     wait_until(page, "document.body.dataset.viewing === 'false'")
@@ -124,7 +124,7 @@ def test_three_classes_on_the_plane_have_three_distinct_colours_none_white(page,
     csv = tmp_path / "three_blobs.csv"
     three_blobs_csv(csv)
     open_page(page, live_server, "seed=3")
-    page.wait_for_selector("#boundary-chart .main-svg")
+    page.wait_for_selector("#boundary-chart circle.pt-train")
     upload(page, csv)
     wait_until(page, "document.getElementById('upload-status').textContent.includes('Training on')")
     wait_until(page, "location.search.includes('dataset=csv')")
@@ -134,14 +134,17 @@ def test_three_classes_on_the_plane_have_three_distinct_colours_none_white(page,
         page.locator("#btn-step").click()
         page.wait_for_timeout(200)
     wait_until(page, "Number(document.getElementById('epoch').textContent) >= 5", 10)
-    # The train points' marker colours, class by class (the trace's customdata is y).
-    wait_until(page, "(document.querySelector('#boundary-chart .js-plotly-plot')?.data?.[1]?.x || []).length > 50", 10)
-    by_class = page.evaluate("""(() => {
-        const t = document.querySelector('#boundary-chart .js-plotly-plot').data[1];
-        const out = {};
-        t.customdata.forEach((c, k) => { (out[c] = out[c] || new Set()).add(t.marker.color[k]); });
-        return Object.fromEntries(Object.entries(out).map(([c, s]) => [c, [...s]]));
-    })()""")
+    # The train points' colours as drawn, class by class (the class of point i is the
+    # session's y[i], from its /data).
+    wait_until(page, "document.querySelectorAll('#boundary-chart circle.pt-train').length > 50", 10)
+    sid = page.evaluate("document.getElementById('session-id').value")
+    ys = page.evaluate("(url) => fetch(url).then(r => r.json()).then(d => d.train.y)", f"/api/sessions/{sid}/data")
+    fills = page.eval_on_selector_all("#boundary-chart circle.pt-train",
+                                      "els => els.map(e => [Number(e.dataset.i), getComputedStyle(e).fill])")
+    by_class = {}
+    for i, fill in fills:
+        by_class.setdefault(str(ys[i]), set()).add(fill)
+    by_class = {c: sorted(s) for c, s in by_class.items()}
     assert sorted(by_class) == ["0", "1", "2"], by_class
     assert all(len(v) == 1 for v in by_class.values()), by_class   # one colour a class
     colours = [rgb(by_class[c][0]) for c in ("0", "1", "2")]
@@ -151,11 +154,6 @@ def test_three_classes_on_the_plane_have_three_distinct_colours_none_white(page,
     for a in range(3):
         for b in range(a + 1, 3):
             assert sum((x - y) ** 2 for x, y in zip(colours[a], colours[b])) ** 0.5 > 80, colours
-    # What is drawn: the SVG points carry those colours too, the middle class's included.
-    fills = set(page.eval_on_selector_all(
-        "#boundary-chart .scatterlayer .trace:first-of-type path.point",
-        "els => els.map(e => getComputedStyle(e).fill)"))
-    assert {rgb(f) for f in fills} == set(colours), (fills, colours)
     shot(page, "three-classes", "#boundary-chart")
     assert page.errors == []
 
