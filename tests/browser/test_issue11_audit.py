@@ -186,3 +186,31 @@ def test_the_digits_projection_is_not_squashed_and_its_counts_do_not_overlap(pag
     assert ticks == [str(k) for k in range(10)], ticks
     shot(page, "digits-projection", "#projection")
     assert page.errors == []
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_a_squashing_output_with_mse_shows_its_delta_and_cost_in_the_stepper_and_the_caption(page, live_server, output):
+    open_panels(page, live_server, f"seed=1&layers=3&output={output}&loss=mse")
+    caption = "#diagram .nd-caption-main"
+
+    def next_step(title: str) -> None:
+        page.locator("#st-next").click()
+        wait_until(page, f"document.getElementById('st-title').textContent.includes({title!r})")
+
+    next_step("Forward propagation — layer 2 of 3")
+    next_step("Forward propagation — layer 3 of 3")
+    next_step("Cost J")
+    assert "½‖h − y‖² (MSE)" in text(page, "#st-text")
+    wait_until(page, f"document.querySelector({caption!r}).textContent.includes('squared error')")
+    assert "mean over m = 250 training examples" in text(page, caption)
+    next_step("Backpropagation — δ of layer 3 of 3")
+    wait_until(page, f"document.querySelector({caption!r}).textContent.includes('δ of layer 3')")
+    shown = {"stepper": text(page, "#st-text"), "caption": text(page, caption)}
+    if output == "sigmoid":
+        assert "(a⁽³⁾ − y) ⊙ g′(z⁽³⁾)" in shown["stepper"] and "(a⁽³⁾ − y) ⊙ g′(z⁽³⁾)" in shown["caption"], shown
+    else:   # softmax is not elementwise: its Jacobian, said as such, where a single g′ would be wrong
+        assert "(∂a/∂z)ᵀ(a⁽³⁾ − y)" in shown["stepper"] and "(∂a⁽³⁾/∂z⁽³⁾)ᵀ(a⁽³⁾ − y)" in shown["caption"], shown
+        assert "no single g′" in shown["stepper"]
+    assert "δ⁽³⁾ = a⁽³⁾ − y" not in shown["stepper"] + shown["caption"]
+    shot(page, f"mse-{output}-delta", "#panel-steps")
+    assert page.errors == []
