@@ -214,3 +214,26 @@ def test_a_squashing_output_with_mse_shows_its_delta_and_cost_in_the_stepper_and
     assert "δ⁽³⁾ = a⁽³⁾ − y" not in shown["stepper"] + shown["caption"]
     shot(page, f"mse-{output}-delta", "#panel-steps")
     assert page.errors == []
+
+
+LABELLED = {"delta": r"\(example #\d+\)", "cost": r"\(example #\d+ only\)",
+            "grad": r"\(average over the batch, m_batch = 10\)",
+            "J": r"\(average over the training set, m_train = 250\)"}
+
+
+def test_every_delta_d_and_j_says_what_it_averages_over(page, live_server):
+    open_panels(page, live_server, "seed=1&layers=3")
+    seen = {}
+    for _ in range(4):   # forward 2, 3, cost, backward 3: J, the example's cost, δ and D all on screen
+        page.locator("#st-next").click()
+        page.wait_for_timeout(400)
+        for key in LABELLED:
+            for label in page.locator(f"#mx-blocks [data-term={key}] th").all_inner_texts():
+                seen.setdefault(key, set()).add(label)
+    assert set(seen) == set(LABELLED), seen
+    for key, labels in seen.items():
+        for label in labels:
+            assert re.search(LABELLED[key], label), (key, label)
+    # the stepper's D says its m too
+    assert "(average over the batch, m_batch = 10)" in text(page, "#st-numbers")
+    assert page.errors == []
