@@ -9,6 +9,10 @@ const MAX_NODE = 40;
 const MIN_NODE = 11;
 const MAX_SUB = 4; // a crowded column (up to 32 units) is staggered into at most 4 sub-columns
 const PAD = { top: 46, bottom: 12 };
+// Between staggered sub-columns: room for one unit's bias diamond (≤ 0.2 s wide each
+// side) beside its neighbour's dot (≤ 0.15 s), which sit at the corners facing each other.
+const STAGGER_GAP = { perNode: 0.35, fixed: 3 };
+const staggerGap = (s) => Math.ceil(STAGGER_GAP.perNode * s) + STAGGER_GAP.fixed;
 
 /**
  * sizes: units per layer; width × height: the stage (px); labels = {left, right}: room
@@ -35,14 +39,15 @@ export function layoutNetwork(sizes, width, height, labels, zoom = 1) {
     if (c.l === 0 && imageMode) continue;
     let cs = Math.min(c.pitch * 0.72, colGap * 0.55);
     for (let k = 2; k <= MAX_SUB && c.pitch * 0.72 < 24 && c.n > 8; k++) {
-      const sk = Math.min(c.pitch * k * 0.72, (colGap * 0.6 - 5 * (k - 1)) / k);
+      const sk = Math.min(c.pitch * k * 0.72,
+        (colGap * 0.6 - STAGGER_GAP.fixed * (k - 1)) / (k + STAGGER_GAP.perNode * (k - 1)));
       if (sk > cs + 2) { cs = sk; c.sub = k; }
     }
     s = Math.min(s, cs);
   }
   s = Math.max(MIN_NODE, Math.floor(s));
-  const gap = s < 16 ? 4 : 6;
   for (const c of cols) {
+    const gap = c.sub > 1 ? staggerGap(s) : 0;
     c.halfWidth = (c.sub - 1) / 2 * (s + gap) + s / 2;
     c.nodes = [];
     if (c.l === 0 && imageMode) continue;
@@ -55,8 +60,11 @@ export function layoutNetwork(sizes, width, height, labels, zoom = 1) {
     ? { x: cols[0].x - imgSize / 2, y: top + (avail - imgSize) / 2, size: imgSize }
     : null;
   if (imageMode) cols[0].halfWidth = imgSize / 2;
+  // Small units, or staggered columns (neighbours nearer than a ring's margin): the δ
+  // rings hug their own unit instead of crossing their neighbours'.
+  const crowded = s < 20 || cols.some((c) => c.sub > 1);
   return {
-    L, s, cols, top, avail, width, height, colGap, imageMode, image, crowded: s < 20,
+    L, s, cols, top, avail, width, height, colGap, imageMode, image, crowded,
     titleY: Math.round(16 * zoom), kindY: Math.round(30 * zoom),
   };
 }

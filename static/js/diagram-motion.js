@@ -5,14 +5,23 @@
 // 10× learning rate flashes 10× wider). prefers-reduced-motion: none of it.
 //
 // The waves last about as long as a phase is on screen: the time between the last two
-// phase changes (a "slower" speed gets slow waves), within [MIN_WAVE_MS, MAX_WAVE_MS].
+// phase changes (a "slower" speed gets slow waves), within [MIN_WAVE_MS, MAX_WAVE_MS];
+// the flash lasts as long, or FLASH_MS if that is longer.
+//
+// The flash scale is held for the network (its structure), across resets and changes of
+// α, so that the width of a flash compares updates; a resize or a redraw keeps it. Full
+// width is HEADROOM × the first update's largest |ΔW|: a bigger update has room to look
+// bigger before it reaches full width.
 
 import { isNum, maxAbs, r1 } from "./diagram-util.js";
 
 const MIN_WAVE_MS = 380;
 const MAX_WAVE_MS = 1800;
 const STEP_WAVE_MS = 600; // a single step (no rhythm to follow)
+const FLASH_MS = 650;
+const HEADROOM = 2;
 const SIGNAL_FLOOR = 0.3; // the weakest signal still shows
+const r2 = (v) => Math.round(v * 100) / 100; // flash widths: fine enough to compare two updates
 
 export class Motion {
   constructor(root) {
@@ -21,13 +30,14 @@ export class Motion {
     this.lastKey = null;
     this.lastAt = -Infinity;
     this.waveMs = 0;
-    this.flash = null; // {scale, since, generation}: the held ΔW scale
+    this.flash = null; // {scale (|ΔW| drawn full width), since, structure}: the held ΔW scale
+    this.shown = null; // what the current phase draws: {kind: fwd|bwd|pulse|flash, layer}
   }
 
-  /** A new network: the next update sets the flash scale again. */
+  /** The elements were rebuilt: the current phase animates again on them. */
   reset() {
     this.lastKey = null;
-    this.flash = null;
+    this.shown = null;
   }
 
   // Alternate between two identical keyframe sets so that re-adding the class restarts
@@ -41,9 +51,13 @@ export class Motion {
   onFrame(f, d, animate) {
     const cur = f.cursor || {};
     const key = `${cur.phase}:${cur.layer}:${f.step}`;
-    if (key === this.lastKey) return;
+    if (key === this.lastKey) {
+      if (!animate) this.shown = null;
+      return;
+    }
     this.lastKey = key;
     if (cur.phase === "update") this._holdScale(f);
+    this.shown = null;
     if (!animate) return;
     const now = performance.now();
     this._pace(now - this.lastAt);
@@ -63,14 +77,14 @@ export class Motion {
     if (ms !== this.waveMs) {
       this.waveMs = ms;
       this.root.style.setProperty("--nd-wave", ms + "ms");
+      this.root.style.setProperty("--nd-flash", Math.max(FLASH_MS, ms) + "ms");
     }
   }
 
   _holdScale(f) {
-    const U = f.update?.W;
-    const max = maxAbs(U);
-    const stale = !this.flash || (f.generation !== undefined && f.generation !== this.flash.generation);
-    if (stale && max > 0) this.flash = { scale: max, since: f.step ?? 0, generation: f.generation };
+    const max = maxAbs(f.update?.W);
+    const stale = !this.flash || f.structure !== this.flash.structure;
+    if (stale && max > 0) this.flash = { scale: HEADROOM * max, headroom: HEADROOM, since: f.step ?? 0, structure: f.structure };
   }
 
   // Weight layer l's edges carry a signal: forward w_ij·a_j (into z of layer l+1),
@@ -79,6 +93,7 @@ export class Motion {
     const e = d.edges[l];
     const g = d.fxGroups[l];
     if (!e || !g) return;
+    this.shown = { kind: dir, layer: l };
     const W = f.weights?.[l];
     const src = dir === "fwd" ? f.focus?.a?.[l] : f.focus?.delta?.[l + 1];
     const sig = (i, j) => (e.bundle || !W?.[i] ? null : W[i][j] * (dir === "fwd" ? src?.[j] : src?.[i]));
@@ -99,6 +114,7 @@ export class Motion {
   }
 
   _pulse(d, l) {
+    this.shown = { kind: "pulse", layer: l };
     const cls = this._cls("pulse");
     d.cols[l].classList.remove("pulse-a", "pulse-b");
     d.cols[l].classList.add(cls);
@@ -113,6 +129,7 @@ export class Motion {
     const U = f.update?.W;
     const scale = this.flash?.scale || Math.max(maxAbs(U), 1e-12);
     const cls = this._cls("flash");
+    this.shown = { kind: "flash", layer: null };
     d.edges.forEach((e, l) => {
       const M = U?.[l];
       if (!M) return;
@@ -120,7 +137,7 @@ export class Motion {
         const row = e.bundle ? M[idx] : M[Math.floor(idx / e.nFrom)];
         const v = e.bundle ? maxAbs(row) : row?.[idx % e.nFrom];
         el.removeAttribute("stroke");
-        el.setAttribute("stroke-width", isNum(v) ? r1(1 + 6 * Math.min(1, Math.abs(v) / scale)) : 0);
+        el.setAttribute("stroke-width", isNum(v) ? r2(1 + 6 * Math.min(1, Math.abs(v) / scale)) : 0);
       });
       d.fxGroups[l].setAttribute("class", "nd-fx " + cls);
     });

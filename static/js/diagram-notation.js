@@ -70,19 +70,35 @@ export function nanMessage(n) {
   return `Not a number (NaN or ±∞, drawn dashed grey): ${parts.join(", ")} — hover one for the value.`;
 }
 
-/** The edge-width legend: what the widths follow right now, with its largest value. */
-export function widthLegend(f, gradient) {
-  if (gradient) return `edge width ∝ |∂J/∂w| (max ${fmt(maxAbs(f.grads?.W))})`;
+/**
+ * The edge-width legend: what the widths follow right now, with its largest value.
+ * gradLayers: the weight layers drawn by ∂J/∂w (while δ flows back); the rest follow |w|.
+ */
+export function widthLegend(f, gradLayers = []) {
   const bad = countNonFinite(f.weights);
-  const max = `max |w| ${fmt(maxAbs(f.weights))}`;
-  return `edge width ∝ |w| (${max}${bad ? `; ${fmtInt(bad)} not finite` : ""})`;
+  const w = `|w| (max |w| ${fmt(maxAbs(f.weights))}${bad ? `; ${fmtInt(bad)} not finite` : ""})`;
+  if (!gradLayers.length) return `edge width ∝ ${w}`;
+  const g = `|∂J/∂w| (max ${fmt(maxAbs(gradLayers.map((l) => f.grads?.W?.[l])))})`;
+  if (gradLayers.length === f.sizes.length - 1) return `edge width ∝ ${g}`;
+  const names = gradLayers.map((l) => `W${courseLayer(l)}`).join(", ");
+  return `edge width ∝ ${g} on ${names}, where δ has reached; ∝ ${w} on the others`;
 }
 
-/** The update flash's legend: the held scale it is drawn on. */
+/** The moving dash's legend: which signal travels along which weights, and which way. */
+export function signalLegend(shown) {
+  if (!shown) return "";
+  const W = `W${courseLayer(shown.layer)}`;
+  if (shown.kind === "fwd") {
+    return `dark dash moving → along ${W}: each edge's w·a, what it adds to z${courseLayer(shown.layer + 1)} (width ∝ |w·a|, largest of the layer = widest)`;
+  }
+  return `dark dash moving ← along ${W}: each edge's w·δ, what it sends back to δ${courseLayer(shown.layer)} (width ∝ |w·δ|, largest of the layer = widest)`;
+}
+
+/** The update flash's legend: the scale it is drawn on, held across updates. */
 export function flashLegend(flash) {
-  if (!flash) return "dark flash on the edges: the update ΔW";
-  const full = `full width at |ΔW| ≥ ${fmt(flash.scale)}`;
-  return `dark flash: update ΔW, width ∝ |ΔW|, ${full} (the first update's largest, held from step ${fmtInt(flash.since)})`;
+  if (!flash) return "dark flash on every edge: this update's ΔW";
+  return `dark flash on every edge: this update's ΔW, width ∝ |ΔW|, full width at |ΔW| = ${fmt(flash.scale)} ` +
+    `(${flash.headroom} × the largest |ΔW| of step ${fmtInt(flash.since)}'s update, held: 10× α flashes 10× wider)`;
 }
 
 // --- tooltips: {title, rows: [[label, value]], hint} ---------------------------------

@@ -27,7 +27,7 @@ import {
   inkPainter, weightPainter,
 } from "./diagram-paint.js";
 import { Motion } from "./diagram-motion.js";
-import { caption, captionNote, nanMessage, widthLegend, flashLegend, tipContent } from "./diagram-notation.js";
+import { caption, captionNote, nanMessage, widthLegend, signalLegend, flashLegend, tipContent } from "./diagram-notation.js";
 
 // While training fast, the values drawn (units, heatmaps, edges: hundreds of canvas
 // uploads and SVG attribute writes, then style, layout, paint and raster) are refreshed
@@ -57,7 +57,7 @@ export class NetworkDiagram {
     this.painter = new Painter();
     this.scaleOf = { frame: null, value: 1 };
     this.nan = { units: 0, deltas: 0, edges: 0, biases: 0 };
-    this.drawn = { rings: false, heat: false, gradient: false };
+    this.drawn = { rings: false, heat: false, gradLayers: [] };
     this.reducedMotion = window.matchMedia?.("(prefers-reduced-motion: reduce)");
     this.zoom = pageZoom();
 
@@ -196,8 +196,12 @@ export class NetworkDiagram {
         "diamond: bias b"),
       ring: labelled("nd-legend-ring", (g) => svgEl("rect", { x: 2, y: 2, width: 12, height: 12, rx: 3, fill: "none", stroke: GRAD_SCALE.css[40], class: "nd-lg-ring" }, g),
         "ring: δ = ∂J/∂z of the focus example"),
-      width: labelled("nd-legend-width", (g) => svgEl("path", { d: "M1,11C6,11 10,5 15,5", fill: "none", stroke: "#555", "stroke-width": 3 }, g), ""),
-      flash: labelled("nd-legend-flash", (g) => svgEl("path", { d: "M1,11C6,11 10,5 15,5", fill: "none", stroke: "#111", "stroke-width": 4, opacity: 0.75 }, g), ""),
+      width: labelled("nd-legend-width nd-legend-long", (g) => svgEl("path", { d: "M1,11C6,11 10,5 15,5", fill: "none", stroke: "#555", "stroke-width": 3 }, g), ""),
+      signal: labelled("nd-legend-signal nd-legend-long", (g) => {
+        svgEl("path", { d: "M1,11C6,11 10,5 15,5", fill: "none", stroke: "#ccc", "stroke-width": 1.5 }, g);
+        svgEl("path", { d: "M6,10L10,6", fill: "none", stroke: "#111", "stroke-width": 4, "stroke-linecap": "round" }, g);
+      }, ""),
+      flash: labelled("nd-legend-flash nd-legend-long", (g) => svgEl("path", { d: "M1,11C6,11 10,5 15,5", fill: "none", stroke: "#111", "stroke-width": 4, opacity: 0.75 }, g), ""),
       marks: labelled("nd-legend-marks", (g) => svgEl("rect", { x: 2, y: 2, width: 12, height: 12, rx: 3, class: "nd-lg-mark" }, g),
         "dashed outline: marked by the panel you are using"),
       nan: labelled("nd-legend-nan-item", (g) => svgEl("rect", { x: 2, y: 3, width: 12, height: 10, class: "nd-legend-nanbox" }, g),
@@ -213,8 +217,12 @@ export class NetworkDiagram {
       : "square: the unit's a over the whole plane");
     setHidden(item(lg.ring), !this.drawn.rings);
     setHidden(item(lg.bias), f.sizes.length < 2);
-    setText(lg.width, widthLegend(f, this.drawn.gradient));
-    setHidden(item(lg.flash), this.mode !== "phase");
+    setText(lg.width, widthLegend(f, this.drawn.gradLayers));
+    const shown = this.motion.shown;
+    const signal = shown?.kind === "fwd" || shown?.kind === "bwd";
+    setHidden(item(lg.signal), !signal);
+    setText(lg.signal, signal ? signalLegend(shown) : "");
+    setHidden(item(lg.flash), shown?.kind !== "flash");
     setText(lg.flash, flashLegend(this.motion.flash));
     setHidden(item(lg.marks), !this.marks || (!this.marks.edges.length && !this.marks.nodes.length));
     const n = this.nan;
@@ -231,6 +239,7 @@ export class NetworkDiagram {
 
   _build(f) {
     this.stats.builds++;
+    this.container.querySelector(".nd-ssr")?.remove(); // the server's first-paint picture (app/web/preview.py)
     this.builtKey = this._key(f);
     this.hover = null;
     this.tip.hidden = true;
@@ -600,16 +609,16 @@ export class NetworkDiagram {
     const G = backward ? f.grads?.W : null;
     const wScale = this._paramScale(f);
     const gScale = Math.max(maxAbs(G), 1e-12);
-    let gradient = false;
+    const gradLayers = [];
     this.edges.forEach((e, l) => {
       // While δ flows back, edges whose ∂J/∂W is known show the gradient instead.
       const useG = hasFinite(G?.[l]);
       const M = useG ? G[l] : f.weights?.[l];
       if (!M || (diverged && !hasFinite(M))) return;
-      gradient ||= useG;
+      if (useG) gradLayers.push(l);
       this.nan.edges += e.bundle ? paintBundle(e, M, useG) : paintEdgeLayer(e, M, useG ? gScale : wScale, useG);
     });
-    this.drawn.gradient = gradient;
+    this.drawn.gradLayers = gradLayers;
   }
 
   _activeLayer(f) {

@@ -457,8 +457,9 @@ def test_legend_explains_every_symbol_that_is_drawn(page):
     show(page, "default", status="paused")
     text = legend(page)
     assert "activation / weight:" in text and "δ / gradient:" in text
-    for symbol in ("dot: a of the focus example", "diamond: bias b", "ring: δ", "dark flash", "square:"):
+    for symbol in ("dot: a of the focus example", "diamond: bias b", "ring: δ", "square:"):
         assert symbol in text, symbol
+    assert "dark flash" not in text, "no flash is drawn outside the update phase"
     assert "NaN" not in text, "no NaN entry while nothing is NaN"
     assert page.locator(".nd-root .nd-legend").count() == 1
     # forward phase: no δ yet, so no ring entry; the edges follow |w|
@@ -468,6 +469,9 @@ def test_legend_explains_every_symbol_that_is_drawn(page):
     # backward: the widths follow the gradient, and the legend says so
     show(page, "default", cursor={"phase": "backward", "layer": 2}, status="paused")
     assert "edge width ∝ |∂J/∂w|" in legend(page)
+    # the update flashes the edges, and only then does the legend name the flash
+    show(page, "default", cursor={"phase": "update", "layer": None}, status="paused")
+    assert "dark flash" in legend(page)
     # a NaN is said in words above the diagram, and the legend names the dashed grey
     show(page, "default", nanUnit={"l": 2, "i": 0}, heatmaps=None)
     assert "dashed grey: not a number (NaN)" in legend(page)
@@ -516,6 +520,24 @@ def test_charts(page):
     assert "not a finite number (NaN" in page.evaluate("() => window.fixture.chartState()")["boundaryMessage"]
 
 
+def assert_units_inside_and_apart(page, name: str) -> None:
+    """Every unit of #diagram lies inside it, and no two units overlap (a readable picture)."""
+    boxes = page.evaluate(
+        "() => [...document.querySelectorAll('#diagram .nd-node .nd-box')].map(b => b.getBoundingClientRect())"
+        ".map(r => [r.left, r.top, r.right, r.bottom])"
+    )
+    frame = page.evaluate("() => { const r = document.getElementById('diagram').getBoundingClientRect();"
+                          " return [r.left, r.top, r.right, r.bottom]; }")
+    assert boxes
+    for left, top, right, bottom in boxes:
+        assert frame[0] - 1 <= left and right <= frame[2] + 1 and frame[1] - 1 <= top and bottom <= frame[3] + 1
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+            overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+            assert overlap_x <= 0.5 or overlap_y <= 0.5, (name, a, b)
+
+
 @pytest.mark.parametrize(
     ("name", "kind", "overrides"),
     [
@@ -553,20 +575,7 @@ def test_screenshots(page, name, kind, overrides):
     page.locator("#diagram").screenshot(path=str(ARTIFACTS / f"{name}.png"))
     # What the picture must show: every unit inside the diagram, no two units on top of
     # each other, and no "NaN" anywhere (a blown-up network says so in words).
-    boxes = page.evaluate(
-        "() => [...document.querySelectorAll('.nd-node .nd-box')].map(b => b.getBoundingClientRect())"
-        ".map(r => [r.left, r.top, r.right, r.bottom])"
-    )
-    frame = page.evaluate("() => { const r = document.getElementById('diagram').getBoundingClientRect();"
-                          " return [r.left, r.top, r.right, r.bottom]; }")
-    assert boxes
-    for left, top, right, bottom in boxes:
-        assert frame[0] - 1 <= left and right <= frame[2] + 1 and frame[1] - 1 <= top and bottom <= frame[3] + 1
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            overlap_x = min(a[2], b[2]) - max(a[0], b[0])
-            overlap_y = min(a[3], b[3]) - max(a[1], b[1])
-            assert overlap_x <= 0.5 or overlap_y <= 0.5, (name, a, b)
+    assert_units_inside_and_apart(page, name)
     shown = page.locator("#diagram").inner_text().replace(overrides.get("message", ""), "")
     assert "NaN" not in shown, shown
 
