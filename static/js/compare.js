@@ -287,7 +287,7 @@ class Run {
 
   onFrame(f) {
     const speed = $("input-speed")?.value;
-    this.diagram.setMode(f.status === "running" && speed !== "slow" ? "fast" : "phase");
+    this.diagram.setMode(f.status === "running" && speed !== "slow" && speed !== "slower" ? "fast" : "phase");
     this.diagram.render(f);
     this.out.step.textContent = fmtInt(f.step);
     this.out.epoch.textContent = fmtEpoch(f.epoch);
