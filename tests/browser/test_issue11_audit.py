@@ -237,3 +237,15 @@ def test_every_delta_d_and_j_says_what_it_averages_over(page, live_server):
     # the stepper's D says its m too
     assert "(average over the batch, m_batch = 10)" in text(page, "#st-numbers")
     assert page.errors == []
+
+
+@pytest.mark.parametrize(("regularization", "term"), [("l2", "(λ/m_train)·W"), ("l1", "(λ/m_train)·sign(W)")])
+def test_the_stepper_says_which_m_the_penalty_divides_by(page, live_server, regularization, term):
+    open_panels(page, live_server, f"seed=1&layers=3&regularization={regularization}&lambda=1")
+    for title in ("layer 2 of 3", "layer 3 of 3", "Cost J", "δ of layer 3 of 3"):
+        page.locator("#st-next").click()
+        wait_until(page, f"document.getElementById('st-title').textContent.includes({title!r})")
+    said = text(page, "#st-text")
+    assert f"D⁽²⁾ = Δ/m_batch + {term}" in said, said
+    assert "(m_batch = 10; the penalty's m is m_train = 250, the same J as step 3)" in said, said
+    assert page.errors == []
