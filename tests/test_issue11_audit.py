@@ -197,3 +197,33 @@ def test_the_tour_opens_in_the_courses_setting(client):
     client.post(f"/api/sessions/{sid}/step", json={"unit": "batch", "count": 1})
     body = client.get(f"/api/sessions/{sid}").get_json()
     assert body["config"]["optimizer"] == "gd" and body["epoch"] == 1     # one update = the whole training set
+
+
+def test_a_saturated_layer_is_named_when_the_run_stalls_and_a_trained_one_is_not():
+    from app.engine.diagnosis import stalled_layer
+
+    named = 0
+    for seed in range(10):
+        s = Session("m", {"seed": seed, "learning_rate": 10.0})     # tanh at α = 10: stuck near chance
+        s.step("epoch", 20)
+        assert s.status != "diverged"
+        said = stalled_layer(s.network, s.X_train, s.Y_train)
+        if said:
+            named += 1
+            assert re.search(r"tanh units of hidden layer \d+ are saturated: \d+ % of their z", said), said
+            assert "no better than a constant guess" in said and "lower learning rate" in said
+    assert named >= 8, f"only {named} of 10 stalled runs were named"
+    # Trained networks saturate units too (up to 96 % at α = 1), but learned: nothing to say.
+    for seed, rate in ((0, 0.03), (1, 0.3), (2, 1.0), (3, 1.0)):
+        s = Session("m", {"seed": seed, "learning_rate": rate})
+        s.step("epoch", 300)
+        assert stalled_layer(s.network, s.X_train, s.Y_train) is None, (seed, rate)
+
+
+def test_the_dead_relu_diagnosis_is_the_sessions_own():
+    from app.engine.diagnosis import stalled_layer
+
+    s = Session("m", {"seed": 0, "activation": "relu", "learning_rate": 3.0, "optimizer": "sgd"})
+    s.step("epoch", 20)
+    assert "dead ReLUs" in s.message
+    assert stalled_layer(s.network, s.X_train, s.Y_train) == s.message
