@@ -15,6 +15,10 @@ OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 class Optimizer:
     """W ← W − α·D."""
 
+    # False: the rule is the same for every element and remembers nothing, so one step
+    # over all parameters in one flat array is the same as a step per layer.
+    per_parameter_state = False
+
     def __init__(self, learning_rate: float) -> None:
         self.learning_rate = learning_rate
 
@@ -40,6 +44,8 @@ class Optimizer:
 class Momentum(Optimizer):
     """v ← βv + D; W ← W − α·v."""
 
+    per_parameter_state = True
+
     def __init__(self, learning_rate: float, beta: float = 0.9) -> None:
         super().__init__(learning_rate)
         self.beta = beta
@@ -60,6 +66,8 @@ class Momentum(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba): per-parameter steps from running moments of D."""
+
+    per_parameter_state = True
 
     def __init__(self, learning_rate: float, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .losses import output_delta
 from .network import Network
 from .optimizers import Optimizer, minibatches
 
@@ -43,12 +44,92 @@ def train_step(net: Network, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer,
     return t, [*changes[0], *changes[1]]
 
 
+class Workspace:
+    """Every parameter of one network in one flat array (the network's weights and biases
+    become views of it), and an update's gradient D and change ΔW in two more, laid out
+    the same way. A loop of thousands of small updates (batch 1 on 2-8×6-1) spends its
+    time in NumPy's per-call overhead, not in arithmetic: this lets `fast_update` take the
+    step of all layers in one call and write D and ΔW without new arrays."""
+
+    def __init__(self, net: Network) -> None:
+        shapes = [W.shape for W in net.weights] + [b.shape for b in net.biases]
+        sizes = [int(np.prod(s)) for s in shapes]
+        ends = np.cumsum(sizes).tolist()
+        self.params, self.grad, self.change = (np.zeros(ends[-1]) for _ in range(3))
+
+        def layers(flat: np.ndarray) -> tuple[list, list]:
+            views = [flat[e - n:e].reshape(s) for s, n, e in zip(shapes, sizes, ends)]
+            return views[:len(net.weights)], views[len(net.weights):]
+
+        self.W, self.b = layers(self.params)
+        self.grad_W, self.grad_b = layers(self.grad)          # D⁽ˡ⁾ and ∂J/∂b⁽ˡ⁾ of the last update
+        self.change_W, self.change_b = layers(self.change)    # ΔW⁽ˡ⁾ and Δb⁽ˡ⁾ it made
+        self.b_row = [b.reshape(1, -1) for b in self.b]       # (1, n): a batch of 1 adds without broadcasting
+
+    def bind(self, net: Network) -> None:
+        """Make `net`'s weights and biases this workspace's views, with their values, unless
+        they already are (assigning new arrays to `net.weights` stays allowed)."""
+        if all(p is v for p, v in zip(net.weights + net.biases, self.W + self.b)):
+            return
+        for view, p in zip(self.W + self.b, net.weights + net.biases):
+            view[...] = p
+        net.weights, net.biases = list(self.W), list(self.b)
+
+
+def fast_update(net: Network, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer, ws: Workspace,
+                l2: float = 0.0, l1: float = 0.0, reg_m: int | None = None) -> None:
+    """`train_step`'s update without its trace: the same lines as Network.forward and
+    backward and the optimizer's step, in the same order and so bit for bit the same
+    weights (tests/test_training.py), with fewer NumPy calls: products by np.dot
+    (half matmul's call overhead on small arrays), D and ∂J/∂b written into the
+    workspace, Δ/m and Σᵢ skipped when m = 1 (exact), and one gradient-descent step for all
+    layers when the optimizer keeps no per-parameter state. Afterwards ws.grad_W,
+    ws.grad_b hold D and ws.change_W, ws.change_b the change made."""
+    ws.bind(net)
+    m, L = X.shape[0], len(ws.W)
+    M = reg_m or m
+    z, a = [None], [X]
+    for l in range(L):                                   # step 2: forward propagation
+        zl = np.dot(a[l], ws.W[l].T)
+        zl += ws.b_row[l]
+        z.append(zl)
+        a.append(net.g_out(zl) if l == L - 1 else net.g(zl))
+    delta = output_delta(net.output, net.loss, z[L], a[L], Y)
+    for l in range(L - 1, -1, -1):                       # step 4: δ⁽ˡ⁺¹⁾ → D⁽ˡ⁾, then δ⁽ˡ⁾
+        D, db = ws.grad_W[l], ws.grad_b[l]
+        np.dot(delta.T, a[l], out=D)
+        if m == 1:                                       # Σᵢ δᵢ of one row is that row
+            db[...] = delta[0]
+        else:
+            np.add.reduce(delta, axis=0, out=db)         # np.sum, without its wrapper's cost
+            D /= m
+            db /= m
+        if l2:
+            D += (l2 / M) * ws.W[l]
+        if l1:
+            D += (l1 / M) * np.sign(ws.W[l])
+        if l:
+            delta = np.dot(delta, ws.W[l]) * net.g_prime(z[l], a[l])
+    if optimizer.per_parameter_state:                    # step 6
+        changes = optimizer.step(ws.W + ws.b, ws.grad_W + ws.grad_b)
+        for view, change in zip(ws.change_W + ws.change_b, changes):
+            view[...] = change
+    else:
+        ws.change[...] = optimizer.step([ws.params], [ws.grad])[0]
+
+
 def train_epoch(net: Network, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer,
                 batch_size: int, rng: np.random.Generator, l2: float = 0.0,
                 l1: float = 0.0) -> int:
-    """One pass over the training set in shuffled mini-batches; returns the updates made."""
+    """One pass over the training set in shuffled mini-batches; returns the updates made.
+    The network's own arrays are updated in place, as `train_step` does."""
+    weights, biases = net.weights, net.biases
+    ws = Workspace(net)
     steps = 0
     for idx in minibatches(len(X), batch_size, rng):
-        train_step(net, X[idx], Y[idx], optimizer, l2, l1, reg_m=len(X))
+        fast_update(net, X[idx], Y[idx], optimizer, ws, l2, l1, reg_m=len(X))
         steps += 1
+    for p, view in zip(weights + biases, ws.W + ws.b):
+        p[...] = view
+    net.weights, net.biases = weights, biases
     return steps

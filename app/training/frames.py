@@ -177,16 +177,48 @@ def confusion(net: Network, problem: Problem) -> dict | None:
     k = max(d.classes, 2)
     matrix = np.bincount(d.y_test * k + predicted, minlength=k * k).reshape(k, k)
     names = getattr(d, "class_names", None) or tuple(str(c) for c in range(k))
-    return {"labels": list(names), "matrix": matrix}
+    return {"labels": list(names), "matrix": matrix.tolist()}
 
 
-def build_frame(moment: Moment, problem: Problem, stats: Mapping) -> dict:
-    """The frame of one moment (`stats`: its losses, from `Problem.evaluate`)."""
+def measure(net: Network, problem: Problem, config: Mapping, step: int) -> dict:
+    """What takes a pass over all the data, for the weights of `step`: J and accuracy on
+    the training and test sets (`Problem.evaluate`), and the test set's confusion matrix."""
+    return {**problem.evaluate(net, *regularization(config)), "confusion": confusion(net, problem),
+            "loss_step": step}
+
+
+@dataclass(frozen=True, eq=False)
+class Pictures:
+    """The heatmaps of the hidden units and the output over the input plane, for the
+    weights of one step, with their JSON made once. While training they change a few
+    times a second and frames go out 60 times, so a frame carries the latest pictures
+    as they are, and a stream that has sent these already leaves them out."""
+
+    step: int
+    heatmaps: dict | None
+    boundary: dict | None
+    json: bytes           # the frame's members ',"heatmaps":…,"boundary":…'
+
+    @classmethod
+    def draw(cls, net: Network, problem: Problem, step: int) -> Pictures:
+        units, boundary = heatmaps(net, problem)
+        return cls(step, units, boundary,
+                   b',"heatmaps":' + encode(units) + b',"boundary":' + encode(boundary))
+
+    def looks_like(self, other: Pictures | None) -> bool:
+        """The same bytes on screen (quantised values, ranges)."""
+        return other is not None and self.json == other.json
+
+
+def build_frame(moment: Moment, problem: Problem, stats: Mapping, pictures: Pictures | None = None) -> dict:
+    """The frame of one moment. `stats` is `measure` of its weights or of an earlier step's
+    (`stats["loss_step"]`), `pictures` those of its weights (drawn here if not given) or an
+    earlier step's: while training the session refreshes both at their own pace."""
     net = network_of(moment, problem)
     c = moment.config
     shown, cursor = revealed(moment, len(net.sizes) - 1)
     grads, update, norms, m_grads = gradients(moment, shown)
-    units, boundary = heatmaps(net, problem)
+    pictures = pictures or Pictures.draw(net, problem, moment.step)
     m_batch = m_grads or (len(moment.cursor.indices) if moment.cursor is not None else
                           (len(problem.X_train) if c["optimizer"] == "gd" else
                            min(c["batch_size"], len(problem.X_train))))
@@ -196,12 +228,13 @@ def build_frame(moment: Moment, problem: Problem, stats: Mapping) -> dict:
         "sizes": net.sizes, "activation": net.activation, "output": net.output,
         "problem": problem.data.problem, "dataset": c["dataset"],
         "feature_names": list(problem.feature_names),
-        "loss": stats["loss"], "accuracy": stats["accuracy"], "cursor": cursor,
+        "loss": stats["loss"], "accuracy": stats["accuracy"], "loss_step": stats["loss_step"],
+        "cursor": cursor,
         "weights": _f32(net.weights), "biases": _f32(net.biases),
         "focus": focus_values(net, problem, moment, shown),
         "grads": grads, "update": update, "grad_norms": norms,
-        "heatmaps": units, "boundary": boundary, "symmetry": symmetry(net),
-        "confusion": confusion(net, problem), "init": c["init"], "m": m_batch,
+        "heatmaps": pictures.heatmaps, "boundary": pictures.boundary, "heatmaps_step": pictures.step,
+        "symmetry": symmetry(net), "confusion": stats["confusion"], "init": c["init"], "m": m_batch,
         **{k: c[k] for k in ("learning_rate", "optimizer", "regularization", "lambda")},
         # what the formulas J = (1/M)Σcost + λ/(2M)ΣW², D = Δ/m + (λ/M)W, W − αD need
         "maths": {"loss": c["loss"], "output": c["output"], "activation": c["activation"],
@@ -241,15 +274,20 @@ class Encoded:
     """The stream events of one moment, encoded once however many readers send them."""
 
     seq: int
-    frame: bytes
+    frame: bytes          # the whole frame
+    light: bytes          # the frame without "heatmaps" and "boundary", for a reader that has `pictures`
+    pictures: Pictures
     phase: bytes | None
     status: bytes
     cursor: tuple
 
 
-def encode_events(moment: Moment, problem: Problem, stats: Mapping) -> Encoded:
-    frame = build_frame(moment, problem, stats)
+def encode_events(moment: Moment, problem: Problem, stats: Mapping, pictures: Pictures | None = None) -> Encoded:
+    pictures = pictures or Pictures.draw(network_of(moment, problem), problem, moment.step)
+    frame = build_frame(moment, problem, stats, pictures)
     phase = phase_event(frame)
-    return Encoded(seq=moment.seq, frame=encode(frame), phase=encode(phase) if phase else None,
+    light = encode({k: v for k, v in frame.items() if k not in ("heatmaps", "boundary")})
+    return Encoded(seq=moment.seq, frame=light[:-1] + pictures.json + b"}", light=light, pictures=pictures,
+                   phase=encode(phase) if phase else None,
                    status=encode({"status": moment.status, "message": moment.message}),
                    cursor=(frame["cursor"]["phase"], frame["cursor"]["layer"], frame["step"]))

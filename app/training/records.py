@@ -6,7 +6,7 @@ exactly. Uploaded data is named by its hash; the store keeps the bytes."""
 from __future__ import annotations
 
 from .errors import SessionError, check_index
-from .frames import build_frame, network_of, regularization
+from .frames import build_frame, measure, network_of
 from .frames import encode as encode_json
 from .history import History
 from .moment import Moment, pack, unpack
@@ -24,8 +24,7 @@ def timeline_frame(session, index: int) -> bytes:
     """The frame of a past moment; the live state is not touched."""
     with session.command():
         m, problem = _snapshot(session, index), session.problem
-    net = network_of(m, problem)
-    return encode_json(build_frame(m, problem, problem.evaluate(net, *regularization(m.config))))
+    return encode_json(build_frame(m, problem, measure(network_of(m, problem), problem, m.config, m.step)))
 
 
 def restore_snapshot(session, index: int) -> None:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from . import experiments, payloads, records
 from .config import DEFAULT_LIMITS, Limits, structural_change, validate
 from .errors import SessionBusy, SessionError, check_index
-from .frames import Encoded, encode_events
+from .frames import Encoded, Pictures, encode_events, measure
 from .history import History
 from .moment import Moment, readonly
 from .problem import Problem, Upload, build_problem
@@ -30,6 +30,7 @@ from .trainer import Trainer
 PHASE_SECONDS = {"slower": 2.0, "slow": 0.7}
 FRAME_INTERVAL = 1 / 60
 STATS_INTERVAL = 0.25        # while playing, losses over all the data at most 4× a second
+PICTURES_INTERVAL = 1 / 15   # and heatmaps at most 15× (the page redraws them up to 20×)
 COMMAND_SECONDS = 2.0        # a step command stops after this long and says what it did
 LOCK_WAIT = 0.5
 UNITS = ("phase", "example", "batch", "epoch")
@@ -51,7 +52,8 @@ class Session:
         self.published: Encoded | None = None  # events of the latest published moment
         self._published_at = 0.0
         self._moment: Moment | None = None
-        self._stats: tuple[float, int, int, dict] | None = None   # (time, seq, step, stats)
+        self._stats: tuple[float, tuple, dict] | None = None        # (time, _state(), stats)
+        self._pictures: tuple[float, tuple, Pictures] | None = None  # (time, _state(), pictures)
         self.config = validate(config, limits=limits, csv_problem=upload.problem if upload else None)
         self._build()
 
@@ -245,22 +247,39 @@ class Session:
                                       config=readonly(self.config), **self.trainer.fields())
             return self._moment
 
+    def _state(self) -> tuple:
+        return self.structure, self.generation, self.seq
+
+    def _stale(self, cached: tuple | None, interval: float) -> bool:
+        """Whether a cached measurement of the weights must be made again: never made, made
+        for another network or run, or older than the state — at once while paused, so a
+        paused or stepped page shows exact numbers, at most every `interval` while playing."""
+        if cached is None or cached[1][:2] != self._state()[:2]:
+            return True
+        return cached[1] != self._state() and (
+            self.status != "running" or time.monotonic() - cached[0] >= interval)
+
     def stats(self) -> dict:
-        """Losses of the current weights, with the step they belong to: fresh for every
-        change while paused, at most 4× a second while playing (they cost a pass over all
-        the data, far more than a frame)."""
+        """Losses, accuracy and confusion matrix of the weights of step `loss_step` (they cost a
+        pass over all the data, far more than a frame): see `_stale`."""
         with self.lock:
-            now, cached = time.monotonic(), self._stats
-            if cached is None or cached[1] != self.seq and (
-                    self.status != "running" or now - cached[0] >= STATS_INTERVAL):
-                stats = {**self.problem.evaluate(self.network, self.l2, self.l1),
-                         "loss_step": self.trainer.step}
-                self._stats = cached = (now, self.seq, self.trainer.step, stats)
-            return cached[3]
+            if self._stale(self._stats, STATS_INTERVAL):
+                self._stats = (time.monotonic(), self._state(),
+                               measure(self.network, self.problem, self.config, self.trainer.step))
+            return self._stats[2]
+
+    def pictures(self) -> Pictures:
+        """The heatmaps of the weights (see `_stale`). A drawing that looks the same as the
+        last one keeps the last one, so a stream that sent it need not send it again."""
+        with self.lock:
+            if self._stale(self._pictures, PICTURES_INTERVAL):
+                fresh = Pictures.draw(self.network, self.problem, self.trainer.step)
+                last = self._pictures and self._pictures[2]
+                self._pictures = (time.monotonic(), self._state(), last if fresh.looks_like(last) else fresh)
+            return self._pictures[2]
 
     def _publish(self) -> Encoded:
-        stats = self.stats()
-        self.published = encode_events(self.moment(), self.problem, stats)
+        self.published = encode_events(self.moment(), self.problem, self.stats(), self.pictures())
         self.frame_wanted, self._published_at = False, time.monotonic()
         self._notify()
         return self.published

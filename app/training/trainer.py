@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from app.engine import Network, make_optimizer
+from app.engine.training import Workspace, fast_update
 
 from . import cursor as c
 from .moment import BatchState, Moment, frozen_arrays
@@ -58,7 +59,9 @@ class Trainer:
         self.step = 0
         self.examples_seen = 0
         self.cursor: c.Cursor = None
-        self.last: c.Update | None = None
+        self.workspace = Workspace(network)
+        self._last: c.Update | None = None
+        self._unread: tuple[int, float] | None = None   # (m, α) of an update still in the workspace
 
     def apply_live(self, old: dict, new: dict) -> None:
         """Settings changed while training, without a rebuild."""
@@ -80,17 +83,34 @@ class Trainer:
 
     # -- the commands ---------------------------------------------------------------
     def _update(self, indices: np.ndarray, grad_W, grad_b) -> None:
-        self.last = c.apply_update(self.network, self.optimizer, grad_W, grad_b, len(indices))
+        self._last, self._unread = c.apply_update(self.network, self.optimizer, grad_W, grad_b,
+                                                  len(indices)), None
         self.step += 1
         self.examples_seen += len(indices)
 
     def train_batch(self) -> None:
-        """One update on the next batch (finishing a half-walked one first)."""
+        """One update on the next batch (finishing a half-walked one first), by the engine's
+        fast path: nothing of it is kept but the weights and the workspace's D and ΔW, read
+        into an `Update` only if a moment is made before the next one (see `last`)."""
         if self.settle():
             return
         idx = self.batches.next(len(self.X), self.batch_size)
-        t = self.network.trace(self.X[idx], self.Y[idx], self.reg.l2, self.reg.l1, self.reg.m)
-        self._update(idx, t.grad_W, t.grad_b)
+        fast_update(self.network, self.X[idx], self.Y[idx], self.optimizer, self.workspace,
+                    self.reg.l2, self.reg.l1, self.reg.m)
+        self._last, self._unread = None, (len(idx), self.optimizer.learning_rate)
+        self.step += 1
+        self.examples_seen += len(idx)
+
+    @property
+    def last(self) -> c.Update | None:
+        """The last update made: its gradient D and the change it made."""
+        if self._unread is not None:
+            ws, (m, rate) = self.workspace, self._unread
+            self._last = c.Update(grad_W=frozen_arrays(ws.grad_W), grad_b=frozen_arrays(ws.grad_b),
+                                  change_W=frozen_arrays(ws.change_W), change_b=frozen_arrays(ws.change_b),
+                                  m=m, learning_rate=rate)
+            self._unread = None
+        return self._last
 
     def step_phase(self) -> None:
         walk = self.cursor
@@ -205,7 +225,7 @@ class Trainer:
     def restore(self, m: Moment, keep_optimizer: bool = True) -> None:
         self.network.set_params([W.copy() for W in m.weights], [b.copy() for b in m.biases])
         self.step, self.examples_seen = m.step, m.examples_seen
-        self.cursor, self.last = m.cursor, m.last
+        self.cursor, self._last, self._unread = m.cursor, m.last, None
         if keep_optimizer:
             self.optimizer.load_state(dict(m.optimizer))
         self.batches.restore(m.batches)

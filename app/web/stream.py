@@ -2,7 +2,9 @@
 
 The reader waits on the session's condition and, when woken, encodes whatever the
 state is *now*, so a slow reader skips states instead of queueing them: latest
-frame wins, no backlog, and the training worker never waits on a socket.
+frame wins, no backlog, and the training worker never waits on a socket. A frame
+leaves out "heatmaps" and "boundary" when this stream has sent the same pictures
+already (docs/frames.md); the page keeps the last ones it got.
 """
 
 import socket
@@ -83,7 +85,7 @@ def events(session_id: str):
 
     def generate():
         yield b"retry: 1000\n\n"
-        sent_seq, sent_status, sent_cursor = -1, None, None
+        sent_seq, sent_status, sent_cursor, sent_pictures = -1, None, None, None
         last_send, end = 0.0, time.monotonic() + max_seconds
         while time.monotonic() < end:
             encoded = next_frame(session, sent_seq, heartbeat, last_send + MIN_INTERVAL)
@@ -92,12 +94,15 @@ def events(session_id: str):
             if encoded is None:
                 yield b": keep-alive\n\n"
                 continue
-            chunk = event("frame", encoded.frame, encoded.seq)
+            # heatmaps and boundary change a few times a second: sent once, not with every frame
+            light = encoded.pictures is sent_pictures
+            chunk = event("frame", encoded.light if light else encoded.frame, encoded.seq)
             if encoded.phase is not None and encoded.cursor != sent_cursor:
                 chunk += event("phase", encoded.phase, encoded.seq)
             if encoded.status != sent_status:
                 chunk += event("status", encoded.status, encoded.seq)
             sent_seq, sent_status, sent_cursor = encoded.seq, encoded.status, encoded.cursor
+            sent_pictures = encoded.pictures
             last_send = time.monotonic()
             yield chunk
         if session.closed:

@@ -39,7 +39,13 @@ export class SessionStream {
       this.failures = 0;
       this.handlers.onConnection("live");
     });
-    source.addEventListener("frame", (e) => this.handlers.onFrame(JSON.parse(e.data)));
+    let pictures = null;   // a frame without "heatmaps" shows the last ones this stream sent
+    source.addEventListener("frame", (e) => {
+      const frame = JSON.parse(e.data);
+      if ("heatmaps" in frame) pictures = { heatmaps: frame.heatmaps, boundary: frame.boundary };
+      else Object.assign(frame, pictures);
+      this.handlers.onFrame(frame);
+    });
     source.addEventListener("status", (e) => this.handlers.onStatus(JSON.parse(e.data)));
     source.addEventListener("phase", (e) => this.handlers.onPhase?.(JSON.parse(e.data)));
     source.addEventListener("error", () => this.lost());
