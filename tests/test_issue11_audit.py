@@ -227,3 +227,13 @@ def test_the_dead_relu_diagnosis_is_the_sessions_own():
     s.step("epoch", 20)
     assert "dead ReLUs" in s.message
     assert stalled_layer(s.network, s.X_train, s.Y_train) == s.message
+
+
+def test_gradient_checking_checks_the_gradient_of_the_same_j(app, client):
+    sid = client.post("/api/sessions", json={"seed": 6, "regularization": "l2", "lambda": LAMBDA}).get_json()["id"]
+    body = client.post(f"/api/sessions/{sid}/gradcheck").get_json()
+    s = app.extensions["sessions"].get(sid)
+    assert body["m"] == 100 and body["checked"] == body["parameters"]
+    assert body["relative_difference"] < body["threshold"]
+    dW, db = s.network.gradients(s.X_train[:100], s.Y_train[:100], l2=LAMBDA, reg_m=len(s.X_train))
+    np.testing.assert_allclose(body["backprop"], np.concatenate([g.ravel() for g in [*dW, *db]]), rtol=1e-12)

@@ -17,15 +17,17 @@ def _params(net: Network) -> list[np.ndarray]:
 
 
 def numerical_gradients(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 0.0,
-                        eps: float = 1e-4, l1: float = 0.0) -> tuple[list, list]:
-    """(∂J/∂W, ∂J/∂b) by central differences (J(θ+ε) − J(θ−ε)) / 2ε, every parameter."""
-    grads = _central_differences(net, X, Y, l2, l1, eps, None)
+                        eps: float = 1e-4, l1: float = 0.0,
+                        reg_m: int | None = None) -> tuple[list, list]:
+    """(∂J/∂W, ∂J/∂b) by central differences (J(θ+ε) − J(θ−ε)) / 2ε, every parameter;
+    reg_m is the penalty's m as in `Network.cost`."""
+    grads = _central_differences(net, X, Y, l2, l1, eps, None, reg_m)
     n = len(net.weights)
     return grads[:n], grads[n:]
 
 
 def _central_differences(net: Network, X: np.ndarray, Y: np.ndarray, l2: float, l1: float,
-                         eps: float, mask: list | None) -> list[np.ndarray]:
+                         eps: float, mask: list | None, reg_m: int | None) -> list[np.ndarray]:
     """Numerical gradient of every parameter (or only where mask is True; NaN elsewhere).
 
     Each parameter is nudged through its own index, never through a reshaped copy, so
@@ -40,9 +42,9 @@ def _central_differences(net: Network, X: np.ndarray, Y: np.ndarray, l2: float, 
         for i in chosen:
             old = p[i]
             p[i] = old + eps
-            plus = net.cost(X, Y, l2, l1)
+            plus = net.cost(X, Y, l2, l1, reg_m)
             p[i] = old - eps
-            minus = net.cost(X, Y, l2, l1)
+            minus = net.cost(X, Y, l2, l1, reg_m)
             p[i] = old
             g[i] = (plus - minus) / (2 * eps)
         grads.append(g)
@@ -90,9 +92,10 @@ THRESHOLD = 1e-6
 
 def gradient_check(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 0.0,
                    l1: float = 0.0, eps: float = 1e-4, max_params: int | None = None,
-                   seed: int = 0) -> GradientCheck:
+                   seed: int = 0, reg_m: int | None = None) -> GradientCheck:
     """Backprop vs central differences; checks a random sample of max_params parameters
-    when the network has more, so a large network does not stall the server."""
+    when the network has more, so a large network does not stall the server. reg_m: the
+    penalty's m (the training set's, when (X, Y) is a batch of it)."""
     params = _params(net)
     total = sum(p.size for p in params)
     mask = None
@@ -103,12 +106,12 @@ def gradient_check(net: Network, X: np.ndarray, Y: np.ndarray, l2: float = 0.0,
         mask = [m.reshape(p.shape) for m, p in zip(np.split(chosen, sizes), params)]
 
     start = time.perf_counter()
-    dW, db = net.gradients(X, Y, l2, l1)
+    dW, db = net.gradients(X, Y, l2, l1, reg_m)
     backprop_seconds = time.perf_counter() - start
     backprop = [*dW, *db]
 
     start = time.perf_counter()
-    numerical = _central_differences(net, X, Y, l2, l1, eps, mask)
+    numerical = _central_differences(net, X, Y, l2, l1, eps, mask, reg_m)
     numerical_seconds = time.perf_counter() - start
 
     n_flat = np.concatenate([g.ravel() for g in numerical])

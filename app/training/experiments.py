@@ -44,7 +44,9 @@ def gradcheck(session, max_params: int | None = None) -> dict:
             min(max_params, session.limits.max_gradcheck_params)
         rows = slice(0, min(len(session.X_train), 100))
         X, Y = session.X_train[rows], session.Y_train[rows]
-        check = gradient_check(session.network, X, Y, session.l2, session.l1, max_params=cap)
+        # the penalty keeps the training set's m: the gradient of the J the page plots
+        check = gradient_check(session.network, X, Y, session.l2, session.l1, max_params=cap,
+                               reg_m=len(session.X_train))
         b = np.concatenate([g.ravel() for g in check.backprop])
         n = np.concatenate([g.ravel() for g in check.numerical])
         sampled = np.isfinite(n)

@@ -248,4 +248,12 @@ def test_the_stepper_says_which_m_the_penalty_divides_by(page, live_server, regu
     said = text(page, "#st-text")
     assert f"D⁽²⁾ = Δ/m_batch + {term}" in said, said
     assert "(m_batch = 10; the penalty's m is m_train = 250, the same J as step 3)" in said, said
+    # step 5 checks the gradient of the same J, and says on what
+    for title in ("δ of layer 2 of 3", "Gradient checking"):
+        page.locator("#st-next").click()
+        wait_until(page, f"document.getElementById('st-title').textContent.includes({title!r})")
+    wait_until(page, "document.querySelector('#st-numbers [data-q=gcm]') !== null", 15)
+    assert text(page, "#st-numbers [data-q=gcm]") == ("checked on: the first m = 100 training examples (J averages "
+                                                      "over them; the penalty keeps m_train = 250, as in step 3)")
+    assert "✓ below" in text(page, "#st-numbers")
     assert page.errors == []

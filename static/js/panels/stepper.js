@@ -327,6 +327,8 @@ export function initStepper(app) {
             numSpan(gc.relative_difference, null),
             el("strong", { class: ok ? "pn-good" : "pn-bad", text: ok ? `  ✓ below ${fmt(gc.threshold)}: backprop is right`
               : `  ✗ above ${fmt(gc.threshold)}: backprop and the numerical gradient disagree` })), "reldiff"));
+          out.numbers.push(kv("checked on: ", el("span", { text: `the first m = ${fmtInt(gc.m)} training examples (J averages over them` +
+            (m.regularization === "none" ? ")" : `; the penalty keeps m_train = ${fmtInt(m.m_train)}, as in step 3)`) }), "gcm"));
           out.numbers.push(kv("backprop: ", el("span", { text: `${fmtTime(gc.backprop_seconds)}, ${fmtInt(gc.forward_passes.backprop)} passes (1 forward + 1 backward)` })));
           out.numbers.push(kv("numerical: ", el("span", { text: `${fmtTime(gc.numerical_seconds)}, ${fmtInt(gc.forward_passes.numerical)} forward passes` +
             (gc.sampled ? ` (only ${fmtInt(gc.checked)} of ${fmtInt(gc.parameters)} parameters sampled)` : "") })));
