@@ -72,7 +72,7 @@ export function nanMessage(n) {
 
 /**
  * The edge-width legend: what the widths follow right now, with its largest value.
- * gradLayers: the weight layers drawn by ∂J/∂w (while δ flows back); the rest follow |w|.
+ * gradLayers: the weight layers drawn by ∂J/∂w (those δ has reached); the rest follow |w|.
  */
 export function widthLegend(f, gradLayers = []) {
   const bad = countNonFinite(f.weights);
@@ -80,25 +80,23 @@ export function widthLegend(f, gradLayers = []) {
   if (!gradLayers.length) return `edge width ∝ ${w}`;
   const g = `|∂J/∂w| (max ${fmt(maxAbs(gradLayers.map((l) => f.grads?.W?.[l])))})`;
   if (gradLayers.length === f.sizes.length - 1) return `edge width ∝ ${g}`;
-  const names = gradLayers.map((l) => `W${courseLayer(l)}`).join(", ");
-  return `edge width ∝ ${g} on ${names}, where δ has reached; ∝ ${w} on the others`;
+  const names = gradLayers.map((l) => `W${courseLayer(l)}`).join(" ");
+  return `edge width ∝ ${g} on ${names}, which δ has reached; ${w} on the rest`;
 }
 
 /** The moving dash's legend: which signal travels along which weights, and which way. */
 export function signalLegend(shown) {
-  if (!shown) return "";
-  const W = `W${courseLayer(shown.layer)}`;
-  if (shown.kind === "fwd") {
-    return `dark dash moving → along ${W}: each edge's w·a, what it adds to z${courseLayer(shown.layer + 1)} (width ∝ |w·a|, largest of the layer = widest)`;
-  }
-  return `dark dash moving ← along ${W}: each edge's w·δ, what it sends back to δ${courseLayer(shown.layer)} (width ∝ |w·δ|, largest of the layer = widest)`;
+  const l = shown.layer;
+  return shown.kind === "fwd"
+    ? `moving dash →: w·a along W${courseLayer(l)} into z${courseLayer(l + 1)}, width ∝ |w·a| (widest: the layer's largest)`
+    : `moving dash ←: w·δ along W${courseLayer(l)} back to δ${courseLayer(l)}, width ∝ |w·δ| (widest: the layer's largest)`;
 }
 
 /** The update flash's legend: the scale it is drawn on, held across updates. */
 export function flashLegend(flash) {
-  if (!flash) return "dark flash on every edge: this update's ΔW";
-  return `dark flash on every edge: this update's ΔW, width ∝ |ΔW|, full width at |ΔW| = ${fmt(flash.scale)} ` +
-    `(${flash.headroom} × the largest |ΔW| of step ${fmtInt(flash.since)}'s update, held: 10× α flashes 10× wider)`;
+  if (!flash) return "dark flash: this update's ΔW on every edge";
+  return `dark flash: this update's ΔW, width ∝ |ΔW|, full width at ${fmt(flash.scale)} ` +
+    `(${flash.headroom} × step ${fmtInt(flash.since)}'s largest |ΔW|, held: 10× α → 10× wider)`;
 }
 
 // --- tooltips: {title, rows: [[label, value]], hint} ---------------------------------

@@ -161,6 +161,7 @@ export class NetworkDiagram {
   // Each symbol the diagram draws has an entry; entries for what is not drawn are hidden.
   _makeLegend(root) {
     const lg = htmlEl("div", "nd-legend", root);
+    this.legendBox = { el: lg, height: 0, build: -1 };
     const item = (cls) => htmlEl("span", "nd-legend-item " + cls, lg);
     const bar = (label, scale) => {
       const it = item("nd-legend-scale");
@@ -227,6 +228,26 @@ export class NetworkDiagram {
     setHidden(item(lg.marks), !this.marks || (!this.marks.edges.length && !this.marks.nodes.length));
     const n = this.nan;
     setHidden(item(lg.nan), !(n.units || n.deltas || n.edges || n.biases));
+    this._holdLegendHeight();
+  }
+
+  // Stepping through the phases, entries come and go: the legend keeps the tallest height
+  // it has had for this network in phase mode, so the controls under the diagram do not
+  // jump each phase.
+  _holdLegendHeight() {
+    const box = this.legendBox;
+    const phase = this.mode === "phase";
+    if (box.build !== this.stats.builds || (!phase && box.height)) {
+      box.build = this.stats.builds;
+      box.height = 0;
+      box.el.style.minHeight = "";
+    }
+    if (!phase) return;
+    const h = box.el.offsetHeight;
+    if (h > box.height) {
+      box.height = h;
+      box.el.style.minHeight = h + "px";
+    }
   }
 
   // --- building the DOM for one network shape --------------------------------
