@@ -78,6 +78,7 @@ def edge_widths(page, group: str) -> list[list[float]]:
 def freeze_motion_at(page, fraction: float) -> None:
     """Hold every running animation of the diagram at `fraction` of its duration (for a screenshot)."""
     page.evaluate("""f => document.querySelectorAll('#diagram .nd-fx path').forEach(p => p.getAnimations()
+        .filter(a => a.playState === 'running')
         .forEach(a => { a.pause(); a.currentTime = f * a.effect.getTiming().duration; }))""", fraction)
 
 
