@@ -128,6 +128,7 @@ def test_the_tours_divergence_recipe_says_where_with_the_true_numbers(page, live
     assert max_w > 1e6
     wait_until(page, f"document.getElementById('loss-train').textContent === {fmt3(J)!r}")
     # the legend's max |w| and the overlay's are the weights' own, not the last finite picture
+    wait_until(page, f"document.querySelector('#diagram .nd-legend').textContent.includes('max |w| {fmt3(max_w)}')")
     legend = page.locator("#diagram .nd-legend").inner_text()
     assert f"max |w| {fmt3(max_w)}" in legend, legend
     assert f"largest |w| = {fmt3(max_w)}" in text(page, "#diagram"), text(page, "#diagram")
