@@ -106,6 +106,11 @@ TARGETS = {"fps": 55, "busy": 0.50, "epochs_default": 600, "epochs_big": 48, "fi
 PEER = {"fps_default": 60, "fps_big": 16, "epochs_default": 60, "epochs_big": 16, "first_paint_ms": 462,
         "kb_raw": 523, "kb_transferred": 121, "busy_big": 1.0}
 SETTLE = 1.0            # seconds after play before a window opens
+# The first node heatmap of our page: a unit's canvas shown by diagram.js, or the heatmap
+# image of the diagram the server sends in the HTML (app/web/preview.py), counted once the
+# image's data is there (complete, with a size: the init script marks it data-loaded); it
+# is decoded while painting (decoding=sync), so it is in the first paint after that.
+HEAT_SELECTOR = "#diagram canvas.nd-heat:not([hidden]), #diagram img.nd-ssr-heat[data-loaded]"
 WAIT = 20.0             # the longest any single wait in the page may last
 
 # Runs before any of the page's scripts, in every document of a context.
@@ -116,6 +121,7 @@ INIT_SCRIPT = r"""
     raf: 0, rafTimes: [], loop: false, pageRaf: 0, inFrame: false,
     frames: [], esCreated: null, firstFrame: null,
     firstNodes: null, firstPaint: null, katex: null, plotly: null, lossChart: null,
+    firstHeat: null, firstHeatPaint: null,
     longTasks: 0, longTaskMs: 0, trial: null,
   };
   // A task posted now runs after the current task, and after the rendering update
@@ -207,20 +213,39 @@ INIT_SCRIPT = r"""
     if (src.includes("plotly") && B.plotly === null) B.plotly = performance.now();
     if (src.includes("katex") && B.katex === null) B.katex = performance.now();
   }, true);
-  // The loss chart: Plotly marks its div with the class js-plotly-plot.
+  // The first node heatmap (HEAT_SELECTOR) in the DOM, then painted. The server's heatmap
+  // images count once their data is there (marked data-loaded here).
+  const loaded = (img) => { if (img.complete && img.naturalWidth > 0) img.setAttribute("data-loaded", ""); };
+  const heat = new MutationObserver(() => {
+    if (B.firstHeat !== null) return;
+    const img = document.querySelector("#diagram img.nd-ssr-heat:not([data-watched])");
+    if (img) {
+      img.setAttribute("data-watched", "");
+      loaded(img);
+      img.addEventListener("load", () => loaded(img), { once: true });
+    }
+    if (!document.querySelector(%(heat)s)) return;
+    heat.disconnect();
+    B.firstHeat = performance.now();
+    B.afterPaint((t) => { B.firstHeatPaint = t; });
+  });
+  heat.observe(document, { childList: true, subtree: true, attributes: true,
+                           attributeFilter: ["hidden", "class", "data-loaded"] });
+  // The loss chart (charts.js): its train curve drawn with at least one point.
   document.addEventListener("DOMContentLoaded", () => {
     const chart = document.getElementById("loss-chart");
     if (!chart) return;
     const seen = () => {
-      if (B.lossChart !== null || !chart.querySelector(".js-plotly-plot")) return false;
+      const curve = chart.querySelector("path.loss-train[data-points]:not([data-points='0'])");
+      if (B.lossChart !== null || !curve) return false;
       B.lossChart = performance.now();
       return true;
     };
     const watch = new MutationObserver(() => { if (seen()) watch.disconnect(); });
-    watch.observe(chart, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"] });
+    watch.observe(chart, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-points"] });
   });
 })();
-"""
+""".replace("%(heat)s", json.dumps(HEAT_SELECTOR))
 
 # Arms one latency trial: resolves with its times once the change is painted (or null).
 ARM_TRIAL = r"""
@@ -619,13 +644,14 @@ FIRST_PAINT = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
   const fcp = performance.getEntriesByName("first-contentful-paint")[0];
   return {html: nav.responseEnd, dcl: nav.domContentLoadedEventEnd, es: B.esCreated, frame: B.firstFrame,
-          nodes: B.firstNodes, painted: B.firstPaint, fcp: fcp ? fcp.startTime : null,
+          nodes: B.firstNodes, painted: B.firstPaint, fcp: fcp ? fcp.startTime : null, heat: B.firstHeatPaint,
           katex: B.katex, plotly: B.plotly, loss_chart: B.lossChart, load: nav.loadEventEnd};
 }"""
 FIRST_PAINT_STAGES = [("html", "HTML received (responseEnd)"), ("fcp", "first contentful paint"),
                       ("dcl", "DOMContentLoaded (modules run)"), ("es", "EventSource opened"),
                       ("frame", "first SSE frame arrived"), ("nodes", "diagram nodes in the DOM"),
-                      ("painted", "first diagram painted"), ("katex", "KaTeX script loaded"),
+                      ("painted", "first diagram painted"), ("heat", "first node heatmap painted"),
+                      ("katex", "KaTeX script loaded"),
                       ("load", "load event"), ("plotly", "Plotly script loaded"),
                       ("loss_chart", "loss chart drawn")]
 

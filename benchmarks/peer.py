@@ -13,8 +13,9 @@ set through its URL hash, ours through the query:
 For each of --runs runs (default 3), in alternating order (ours, peer; peer, ours; ...):
 
 1. a cold load of the default network in a fresh context: navigation → first contentful
-   paint; navigation → the first node heatmap painted (ours: a unit's `canvas.nd-heat`
-   shown; the peer's: a node's canvas in `#network`; "painted" as in benchmarks.page,
+   paint; navigation → the first node heatmap painted (ours: benchmarks.page's
+   HEAT_SELECTOR, a unit's `canvas.nd-heat` shown or the HTML's heatmap image, its data there;
+   the peer's: a node's canvas in `#network`; "painted" as in benchmarks.page,
    after the rendering update that drew it); the first load's bytes as gzip: every
    response body compressed at gzip level 6 (as a server would send it; our server
    gzips, Python's http.server does not), plus the stream's bytes as received, until no
@@ -57,6 +58,7 @@ from .common import (
 )
 from .page import (
     CHROMIUM_ARGS,
+    HEAT_SELECTOR,
     NETWORKS,
     SETTLE,
     NetworkLog,
@@ -109,7 +111,7 @@ HEAT_SCRIPT = r"""
     B.afterPaint((t) => { B.firstHeatPaint = t; });
   });
   watch.observe(document, { childList: true, subtree: true, attributes: true,
-                            attributeFilter: ["hidden", "class", "style", "width"] });
+                            attributeFilter: ["hidden", "class", "style", "width", "data-loaded"] });
 })(%s);
 """
 COLD = """() => {
@@ -165,7 +167,7 @@ class Side:
 class Ours(Side):
     def __init__(self, port: int, pid: int) -> None:
         super().__init__("ours", f"http://{HOST}:{port}", {k: "/?" + q for k, q in NETWORKS.items()},
-                         "#diagram canvas.nd-heat:not([hidden])", pid)
+                         HEAT_SELECTOR, pid)
         self.port = port
 
     def play(self, page) -> None:

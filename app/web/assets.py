@@ -15,8 +15,9 @@ from pathlib import Path, PurePosixPath
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 COMPRESSIBLE = {".js", ".css", ".svg", ".json", ".html", ".txt", ".map"}
-# `from "./x.js"` / `import "../y.js"` in our modules (vendored files are left alone)
-MODULE_IMPORT = re.compile(rb"""((?:from|import)\s*["'])(\.{1,2}/[^"'?]+\.js)(["'])""")
+# `from "./x.js"` / `import "../y.js"` / `import("./z.js")` in our modules (vendored
+# files are left alone)
+MODULE_IMPORT = re.compile(rb"""((?:from|import)\s*\(?\s*["'])(\.{1,2}/[^"'?]+\.js)(["'])""")
 YEAR = 365 * 24 * 3600
 
 bp = Blueprint("assets", __name__)

@@ -7,6 +7,7 @@ the value the server adjusted, a control that was in error before, and any field
 followed (the output follows the data set). So one invalid field blocks nothing else.
 The new configuration goes to the address bar: the URL is always a shareable link."""
 
+import json
 import secrets
 
 from flask import Blueprint, current_app, make_response, render_template, request
@@ -17,6 +18,7 @@ from app.training.config import BY_NAME, LEARNING_RATES, PLANE_ONLY, SEED_MAX, a
 
 from .data_views import upload_options
 from .helpers import column, error_response, replace_url, with_form_session
+from .preview import diagram_svg, numbers
 
 bp = Blueprint("pages", __name__)
 
@@ -50,10 +52,12 @@ def index():
         else:
             notice = f"The link's settings were not valid ({e}); showing the defaults instead."
         preview = Session("preview", {}, limits)
-    first_frame = preview.events().frame.decode().replace("</", "<\\/")
+    frame = preview.events().frame.decode()
     preview.close()
+    parsed = json.loads(frame)
     return render_template("index.html", config=preview.config, query=to_query(preview.config),
-                           notice=notice, first_frame=first_frame)
+                           notice=notice, first_frame=frame.replace("</", "<\\/"),
+                           diagram=diagram_svg(parsed), numbers=numbers(parsed))
 
 
 def form_config() -> dict:
