@@ -52,9 +52,10 @@ def stalled_layer(net: Network, X: np.ndarray, Y: np.ndarray) -> str | None:
     for l in hidden:
         share = float(np.mean(net.g_prime(t.z[l], t.a[l]) < SATURATED_G_PRIME * peak))
         if share >= SATURATED_SHARE:
-            return (f"The {net.activation} units of hidden layer {l + 1} are saturated: "
-                    f"{100 * share:.0f} % of their z over the training set are so large that g′(z) is "
-                    f"below 1 % of its peak, so almost no gradient flows back through them, and J "
-                    f"({J:.3g}) is no better than a constant guess ({guess:.3g}). Updates that were "
-                    "too large pushed the weights there: reset with a lower learning rate.")
+            # No J or share in the words: the message stays on screen while they move.
+            return (f"The {net.activation} units of hidden layer {l + 1} are saturated: more than "
+                    f"{100 * SATURATED_SHARE:.0f} % of their z on the training set are so large that "
+                    "g′(z) is below 1 % of its peak, so almost no gradient flows back through them, "
+                    f"and J is no better than guessing a constant (J = {guess:.3g}). Updates that "
+                    "were too large pushed the weights there: reset with a lower learning rate.")
     return None
