@@ -1,23 +1,28 @@
 """Measures the SSE stream of a real server against the bare training speed.
 
-Starts `python -m app` on a free port of 127.0.0.1, creates a default session (2-4-2-1
-tanh, sigmoid output, cross-entropy, batch 10, 250 circle training points, plain SGD
-lr 0.03) with seed 1 and speed "max", reads `GET /api/sessions/<id>/events` over HTTP
-in this process, starts training, and for --seconds seconds measures:
+Starts `python -m app` on a free port of 127.0.0.1 and, for each of two networks — the
+default session (2-4-2-1 tanh, sigmoid output, cross-entropy, batch 10, 250 circle
+training points, plain SGD lr 0.03) and TF Playground's big one (2-8-8-8-8-8-8-1 tanh,
+batch 1, 250 spiral points) — creates a session with seed 1 and speed "max", reads
+`GET /api/sessions/<id>/events` over HTTP in this process, starts training, and measures:
   - frames/s received                                                 target ≥ 50
   - the median size of a frame's data line                            target ≤ 16 KB
   - training steps/s while streaming (the frames' `step`, first vs last over the time)
 and compares those steps/s, in the same run, with the same configuration trained here
 without a server: an `app.training.Session` driven by step("batch", 1000) in a tight
-loop (the session's bookkeeping included; the target ratio is ≥ 0.8) and, for reference,
-app.engine's train_step alone. The machine is shared, so the run alternates: the
-session trains and streams for a segment of about 2 s, is paused, and the baselines are
-timed; medians over the segments are quoted, the ratio as the median of the pairs,
-also per CPU second of the server process and of the baseline (steady on a busy machine).
+loop (the session's bookkeeping included; the target ratio is ≥ 0.8 on both networks)
+and, for reference, app.engine's `train_epoch` alone. The machine is shared, so the
+run alternates: the session trains and streams for a segment of about 2 s, is paused,
+and the baselines are timed; medians over the segments are quoted, the ratio as the
+median of the pairs, also per CPU second of the server process and of the baseline
+(steady on a busy machine).
 
-It also times the server's CPU cost of one frame, `session.events()` (encodes the frame) in this
-process while the session's worker trains, for the default network and for a
-2-8-8-8-8-8-8-1 tanh network on the spiral (batch 1): µs and bytes per frame.
+It also times the server's CPU per delivered frame in this process: `session.events()`,
+the call that builds and encodes a frame (once per new state, whatever the number of
+readers), made 60 times a second while the session's worker trains, as a stream reader
+makes it. CPU µs of the calling thread (the worker's training is not in it; wall µs
+beside it include waiting for the GIL), and bytes per frame, whole and without the
+heatmaps a stream that has them is not sent again.
 
 Everything is bounded in time; the server is stopped at the end whatever happens.
 
@@ -40,8 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine import Network, make_optimizer, minibatches
-from app.engine.training import train_step
+from app.engine import Network, make_optimizer, train_epoch
 from app.training import Session
 
 from .common import (
@@ -61,6 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 CONFIG = {"seed": 1, "speed": "max"}
 BIG_CONFIG = {"seed": 1, "speed": "max", "dataset": "spiral", "layers": [8] * 6, "batch_size": 1}
+NETWORKS = {"default": CONFIG, "big": BIG_CONFIG}
 STEP_FIELD = re.compile(rb'"step":(\d+)')
 MAX_FRAMES = 100_000
 SETTLE = 0.25          # seconds left after run/pause before a window opens
@@ -197,10 +202,10 @@ class StreamReader(threading.Thread):
 # -- the in-process baselines and the frame cost ---------------------------------------------
 class Baselines:
     """The same configuration trained in this process, without a server: a Session stepped
-    1000 batches per call (its bookkeeping included) and app.engine's train_step alone."""
+    1000 batches per call (its bookkeeping included) and app.engine's train_epoch alone."""
 
-    def __init__(self) -> None:
-        self.session = Session("bench", CONFIG)
+    def __init__(self, config: dict) -> None:
+        self.session = Session("bench", config)
         s = self.session
         self.net = Network(s.network.sizes, activation="tanh", output="sigmoid",
                            loss="cross_entropy", init_epsilon="auto", seed=s.config["seed"])
@@ -208,7 +213,8 @@ class Baselines:
         self.optimizer = make_optimizer("sgd", s.config["learning_rate"])
         self.rng = np.random.default_rng(s.config["seed"] + 1)
         self.batch = s.config["batch_size"]
-        self.runs = {"session": (self._session, 1000, 2 / 3), "engine": (self._engine, 1, 1 / 3)}
+        per_epoch = -(-len(self.X) // self.batch)
+        self.runs = {"session": (self._session, 1000, 2 / 3), "engine": (self._engine, per_epoch, 1 / 3)}
         self.counts: dict[str, int] = {}
         self.rates = {name: Rates() for name in self.runs}
 
@@ -217,13 +223,8 @@ class Baselines:
             self.session.step("batch", 1000)
 
     def _engine(self, n: int) -> None:
-        done = 0
-        while done < n:
-            for idx in minibatches(len(self.X), self.batch, self.rng):
-                train_step(self.net, self.X[idx], self.Y[idx], self.optimizer)
-                done += 1
-                if done == n:
-                    break
+        for _ in range(n):
+            train_epoch(self.net, self.X, self.Y, self.optimizer, self.batch, self.rng)
 
     def measure(self, seconds: float) -> None:
         """One timing of each, about `seconds` in all (the stream is idle meanwhile)."""
@@ -233,11 +234,11 @@ class Baselines:
             self.rates[name].time(run, self.counts[name], scale=steps)
 
 
-def stream_figures(port: int, pid: int, seconds: float, segments: int,
+def stream_figures(port: int, pid: int, config: dict, seconds: float, segments: int,
                    baselines: Baselines) -> dict:
     """Read the stream while the session runs for `segments` stretches of seconds/segments,
     pausing it between them to time the baselines, so that both see the same neighbours."""
-    status, summary = call(port, "POST", "/api/sessions", CONFIG)
+    status, summary = call(port, "POST", "/api/sessions", config)
     if status != 201:
         raise SystemExit(f"POST /api/sessions answered {status}: {summary}")
     sid = summary["id"]
@@ -287,7 +288,7 @@ def stream_figures(port: int, pid: int, seconds: float, segments: int,
     shares = [c for c in cpu if c is not None]
     per_cpu = [r / c for r, c in zip(steps_per_s, cpu) if c] if len(shares) == len(cpu) else None
     return {
-        "session_config": {**CONFIG, **{k: summary["config"][k] for k in
+        "session_config": {**config, **{k: summary["config"][k] for k in
                                         ("dataset", "layers", "activation", "output", "loss",
                                          "batch_size", "optimizer", "learning_rate")}},
         "segments": len(windows), "seconds": read, "frames": len(frames),
@@ -301,96 +302,70 @@ def stream_figures(port: int, pid: int, seconds: float, segments: int,
 
 
 def frame_cost(config: dict, frames: int, max_seconds: float) -> dict:
-    """µs and bytes of one encoded frame, built while the session's worker trains (the same
-    call the stream makes under the session lock, once per new state)."""
+    """CPU and wall µs, and bytes, of one encoded frame, built while the session's worker
+    trains (the same call the stream makes under the session lock, once per new state)."""
     session = Session("bench", config)
     session.run()
-    micros, sizes, seq = [], [], -1
+    cpu, wall, sizes, light, seq = [], [], [], [], -1
     end = time.monotonic() + max_seconds
     try:
-        while len(micros) < frames and time.monotonic() < end:
+        while len(cpu) < frames and time.monotonic() < end:
             time.sleep(1 / 60)
             with session.lock:
                 if session.seq == seq:
                     continue
-                t0 = time.perf_counter()
+                c0, t0 = time.thread_time(), time.perf_counter()
                 encoded = session.events()
-                micros.append((time.perf_counter() - t0) * 1e6)
+                cpu.append((time.thread_time() - c0) * 1e6)
+                wall.append((time.perf_counter() - t0) * 1e6)
                 seq = encoded.seq
                 sizes.append(len(encoded.frame))
+                light.append(len(encoded.light))
     finally:
         session.close()
     return {"network": "-".join(map(str, session.network.sizes)), "dataset": config.get("dataset", "circle"),
-            "batch_size": session.config["batch_size"], "frames": len(micros),
-            "median_us": median(micros), "median_bytes": median(sizes)}
+            "batch_size": session.config["batch_size"], "frames": len(cpu),
+            "median_cpu_us": median(cpu), "median_us": median(wall), "median_bytes": median(sizes),
+            "median_bytes_without_heatmaps": median(light)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.stream", description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="seconds to read the stream (default 10)")
-    parser.add_argument("--quick", action="store_true", help="fewer segments and frames")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures to this JSON file")
-    args = parser.parse_args()
-    if not 1 <= args.seconds <= 600:
-        parser.error("--seconds must be between 1 and 600")
-    segment_seconds, frames = (2.5, 60) if args.quick else (2.0, 300)
-    segments = max(1, round(args.seconds / segment_seconds))
-
-    print(f"Backprop Lens stream benchmark — {machine_description()}")
-    print(f"NumPy BLAS: {blas_threads()}")
-    print(f"{segments} segments of {args.seconds / segments:.1f} s of streaming, each followed by "
-          "the in-process baselines; medians quoted.\n")
-    baselines = Baselines()
-    with server() as (port, process):
-        print(f"reading the stream of a server on {HOST}:{port} ...", flush=True)
-        stream = stream_figures(port, process.pid, args.seconds, segments, baselines)
-    print("timing frame encoding in-process ...\n", flush=True)
-    costs = [frame_cost(CONFIG, frames, 20), frame_cost(BIG_CONFIG, frames, 20)]
-
+def summarise(stream: dict, baselines: Baselines) -> dict:
+    """The stream's figures beside the baselines of the same segments: medians and ratios."""
     streaming, streaming_cpu = stream["steps_per_s_by_segment"], stream["steps_per_cpu_s_by_segment"]
     n = len(streaming)
     bare = {name: rates.wall[-n:] for name, rates in baselines.rates.items()}
     bare_cpu = {name: rates.cpu[-n:] for name, rates in baselines.rates.items()}
-    ratio, low, high = ratio_summary(streaming, bare["session"])
-    ratios = {"streaming_over_bare_session": [ratio, low, high],
+    ratios = {"streaming_over_bare_session": list(ratio_summary(streaming, bare["session"])),
               "streaming_over_bare_engine": list(ratio_summary(streaming, bare["engine"]))}
     if streaming_cpu:
         ratios["per_cpu_second_streaming_over_bare_session"] = list(ratio_summary(streaming_cpu,
                                                                                   bare_cpu["session"]))
         ratios["per_cpu_second_streaming_over_bare_engine"] = list(ratio_summary(streaming_cpu,
                                                                                  bare_cpu["engine"]))
-    figures = {"machine": machine_description(), "numpy_blas": blas_threads(), "stream": stream,
-               "streaming_steps_per_s": median(streaming),
-               "bare_session_steps_per_s": median(bare["session"]),
-               "bare_engine_steps_per_s": median(bare["engine"]),
-               "streaming_steps_per_cpu_s": median(streaming_cpu) if streaming_cpu else None,
-               "bare_session_steps_per_cpu_s": median(bare_cpu["session"]),
-               "bare_engine_steps_per_cpu_s": median(bare_cpu["engine"]),
-               "ratios_median_min_max": ratios, "frame_cost": costs, "targets": TARGETS}
+    return {"stream": stream, "runs": n,
+            "streaming_steps_per_s": median(streaming),
+            "bare_session_steps_per_s": median(bare["session"]),
+            "bare_engine_steps_per_s": median(bare["engine"]),
+            "streaming_steps_per_cpu_s": median(streaming_cpu) if streaming_cpu else None,
+            "bare_session_steps_per_cpu_s": median(bare_cpu["session"]),
+            "bare_engine_steps_per_cpu_s": median(bare_cpu["engine"]),
+            "ratios_median_min_max": ratios}
 
+
+def report(name: str, f: dict) -> None:
+    stream, ratios = f["stream"], f["ratios_median_min_max"]
     c = stream["session_config"]
-    print(f"session: {c['dataset']}, hidden {c['layers']} {c['activation']}, {c['output']} output, "
-          f"{c['loss']}, {c['optimizer']} lr {c['learning_rate']}, batch {c['batch_size']}, "
-          f"speed {c['speed']}")
-    share = stream["server_cpu_share"]
-    per_cpu = lambda key: fmt(figures[key]) if figures[key] is not None else "—"  # noqa: E731
+    print(f"{name} network: {c['dataset']}, hidden {c['layers']} {c['activation']}, {c['output']} output, "
+          f"{c['loss']}, {c['optimizer']} lr {c['learning_rate']}, batch {c['batch_size']}, speed {c['speed']}")
+    per_cpu = lambda key: fmt(f[key]) if f[key] is not None else "—"  # noqa: E731
     print_table(["training steps (same configuration)", "per second", "per CPU second", "runs"],
-                [["streaming (server, read over SSE)", fmt(median(streaming)),
-                  per_cpu("streaming_steps_per_cpu_s"), n],
-                 ["bare Session.step('batch', 1000) in-process", fmt(median(bare["session"])),
-                  per_cpu("bare_session_steps_per_cpu_s"), n],
-                 ["bare app.engine train_step in-process", fmt(median(bare["engine"])),
-                  per_cpu("bare_engine_steps_per_cpu_s"), n]])
-    print_table(["stream", "value"],
-                [["seconds read", f"{stream['seconds']:.1f}"], ["frames", stream["frames"]],
-                 ["frames/s", fmt(stream["frames_per_s"])],
-                 ["median frame bytes (data line)", f"{stream['median_frame_bytes']:,.0f}"],
-                 ["largest frame bytes", f"{stream['max_frame_bytes']:,}"],
-                 ["server CPU while streaming", "—" if share is None else f"{share:.0%} of one core"]])
-    print_table(["frame encoding in-process", "frames", "µs/frame", "bytes/frame", "CPU at 60 frames/s"],
-                [[f"{k['network']} {k['dataset']} batch {k['batch_size']}", k["frames"],
-                  f"{k['median_us']:,.0f}", f"{k['median_bytes']:,.0f}", f"{k['median_us'] * 60 / 1e4:.1f}%"]
-                 for k in costs])
+                [["streaming (server, read over SSE)", fmt(f["streaming_steps_per_s"]),
+                  per_cpu("streaming_steps_per_cpu_s"), f["runs"]],
+                 ["bare Session.step('batch', 1000) in-process", fmt(f["bare_session_steps_per_s"]),
+                  per_cpu("bare_session_steps_per_cpu_s"), f["runs"]],
+                 ["bare app.engine train_epoch in-process", fmt(f["bare_engine_steps_per_s"]),
+                  per_cpu("bare_engine_steps_per_cpu_s"), f["runs"]]])
+    share = stream["server_cpu_share"]
     rows = []
     for key, label in (("streaming_over_bare_session", "streaming / bare Session, steps/s"),
                        ("streaming_over_bare_engine", "streaming / bare engine, steps/s"),
@@ -403,14 +378,54 @@ def main() -> None:
             target = key == "streaming_over_bare_session"
             rows.append([label, f"{r:.2f}×", f"{lo:.2f}–{hi:.2f}", f"≥ {TARGETS['ratio']}×" if target else "—",
                          ("yes" if r >= TARGETS["ratio"] else "NO") if target else "—"])
-    rows += [["frames/s", fmt(stream["frames_per_s"]), "", f"≥ {TARGETS['frames_per_s']}",
-              "yes" if stream["frames_per_s"] >= TARGETS["frames_per_s"] else "NO"],
-             ["median frame bytes", f"{stream['median_frame_bytes']:,.0f}", "", "≤ 16,384",
-              "yes" if stream["median_frame_bytes"] <= TARGETS["frame_bytes"] else "NO"]]
+    rows += [["frames/s", fmt(stream["frames_per_s"]), f"{stream['frames']} in {stream['seconds']:.1f} s",
+              f"≥ {TARGETS['frames_per_s']}", "yes" if stream["frames_per_s"] >= TARGETS["frames_per_s"] else "NO"],
+             ["median frame bytes (data line)", f"{stream['median_frame_bytes']:,.0f}",
+              f"largest {stream['max_frame_bytes']:,}", "≤ 16,384",
+              "yes" if stream["median_frame_bytes"] <= TARGETS["frame_bytes"] else "NO"],
+             ["server CPU while streaming", "—" if share is None else f"{share:.0%} of one core", "", "", ""]]
+    print_table(["figure", "measured", "range", "target", "met"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stream", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="seconds to read the stream, per network (default 10)")
+    parser.add_argument("--quick", action="store_true", help="fewer segments and frames")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    if not 1 <= args.seconds <= 600:
+        parser.error("--seconds must be between 1 and 600")
+    segment_seconds, frames = (2.5, 60) if args.quick else (2.0, 300)
+    segments = max(1, round(args.seconds / segment_seconds))
+
+    print(f"Backprop Lens stream benchmark — {machine_description()}")
+    print(f"NumPy BLAS: {blas_threads()}")
+    print(f"Per network, {segments} segments of {args.seconds / segments:.1f} s of streaming, each followed "
+          "by the in-process baselines; medians quoted.\n")
+    figures = {"machine": machine_description(), "numpy_blas": blas_threads(), "targets": TARGETS,
+               "networks": {}}
+    with server() as (port, process):
+        for name, config in NETWORKS.items():
+            print(f"reading the stream of the {name} network from a server on {HOST}:{port} ...", flush=True)
+            baselines = Baselines(config)
+            stream = stream_figures(port, process.pid, config, args.seconds, segments, baselines)
+            figures["networks"][name] = summarise(stream, baselines)
+    print("timing frame encoding in-process ...\n", flush=True)
+    costs = [frame_cost(config, frames, 20) for config in NETWORKS.values()]
+    figures["frame_cost"] = costs
+
     print("Against the baselines measured in this run (median of paired segments, range). Steps per")
     print("CPU second divide by the CPU time the server (all its threads) or the baseline used, so")
-    print("they do not depend on what the neighbours took; the target is on steps per second.")
-    print_table(["figure", "measured", "range", "target", "met"], rows)
+    print("they do not depend on what the neighbours took; the target is on steps per second.\n")
+    for name, f in figures["networks"].items():
+        report(name, f)
+    print_table(["frame encoding in-process (session.events())", "frames", "CPU µs/frame", "wall µs/frame",
+                 "bytes/frame", "without heatmaps", "CPU at 60 frames/s"],
+                [[f"{k['network']} {k['dataset']} batch {k['batch_size']}", k["frames"],
+                  f"{k['median_cpu_us']:,.0f}", f"{k['median_us']:,.0f}", f"{k['median_bytes']:,.0f}",
+                  f"{k['median_bytes_without_heatmaps']:,.0f}", f"{k['median_cpu_us'] * 60 / 1e4:.1f}%"]
+                 for k in costs])
     figures["load_at_end"] = load_average()
     print(f"1-minute load average at the end: {figures['load_at_end']} (at the start: see the first line)")
     if args.json:

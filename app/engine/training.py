@@ -1,5 +1,7 @@
 """Training loops and the small glue between labels and the output layer."""
 
+import operator
+
 import numpy as np
 
 from .losses import output_delta
@@ -53,23 +55,28 @@ class Workspace:
 
     def __init__(self, net: Network) -> None:
         shapes = [W.shape for W in net.weights] + [b.shape for b in net.biases]
-        sizes = [int(np.prod(s)) for s in shapes]
-        ends = np.cumsum(sizes).tolist()
+        ends = np.cumsum([np.prod(s) for s in shapes]).tolist()
+        self.slots = [(end - int(np.prod(s)), end, s) for s, end in zip(shapes, ends)]
         self.params, self.grad, self.change = (np.zeros(ends[-1]) for _ in range(3))
+        self.W, self.b = self.layers(self.params)
+        self.grad_W, self.grad_b = self.layers(self.grad)          # D⁽ˡ⁾ and ∂J/∂b⁽ˡ⁾ of the last update
+        self.change_W, self.change_b = self.layers(self.change)    # ΔW⁽ˡ⁾ and Δb⁽ˡ⁾ it made
+        self.b_row = [b.reshape(1, -1) for b in self.b]     # (1, n): a batch of 1 adds without broadcasting
 
-        def layers(flat: np.ndarray) -> tuple[list, list]:
-            views = [flat[e - n:e].reshape(s) for s, n, e in zip(shapes, sizes, ends)]
-            return views[:len(net.weights)], views[len(net.weights):]
+    def layers(self, flat: np.ndarray) -> tuple[list, list]:
+        """A flat array laid out like `params` as views shaped like (weights, biases)."""
+        views = [flat[start:end].reshape(shape) for start, end, shape in self.slots]
+        n = len(views) // 2
+        return views[:n], views[n:]
 
-        self.W, self.b = layers(self.params)
-        self.grad_W, self.grad_b = layers(self.grad)          # D⁽ˡ⁾ and ∂J/∂b⁽ˡ⁾ of the last update
-        self.change_W, self.change_b = layers(self.change)    # ΔW⁽ˡ⁾ and Δb⁽ˡ⁾ it made
-        self.b_row = [b.reshape(1, -1) for b in self.b]       # (1, n): a batch of 1 adds without broadcasting
+    def holds(self, net: Network) -> bool:
+        """Whether `net`'s weights and biases are this workspace's views (so `params` is them)."""
+        return all(map(operator.is_, net.weights + net.biases, self.W + self.b))
 
     def bind(self, net: Network) -> None:
         """Make `net`'s weights and biases this workspace's views, with their values, unless
         they already are (assigning new arrays to `net.weights` stays allowed)."""
-        if all(p is v for p, v in zip(net.weights + net.biases, self.W + self.b)):
+        if self.holds(net):
             return
         for view, p in zip(self.W + self.b, net.weights + net.biases):
             view[...] = p
@@ -126,8 +133,8 @@ def train_epoch(net: Network, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer
     weights, biases = net.weights, net.biases
     ws = Workspace(net)
     steps = 0
-    for idx in minibatches(len(X), batch_size, rng):
-        fast_update(net, X[idx], Y[idx], optimizer, ws, l2, l1, reg_m=len(X))
+    for idx in minibatches(len(X), batch_size, rng):   # take: X[idx] without fancy indexing's cost
+        fast_update(net, X.take(idx, axis=0), Y.take(idx, axis=0), optimizer, ws, l2, l1, reg_m=len(X))
         steps += 1
     for p, view in zip(weights + biases, ws.W + ws.b):
         p[...] = view

@@ -95,8 +95,8 @@ class Trainer:
         if self.settle():
             return
         idx = self.batches.next(len(self.X), self.batch_size)
-        fast_update(self.network, self.X[idx], self.Y[idx], self.optimizer, self.workspace,
-                    self.reg.l2, self.reg.l1, self.reg.m)
+        fast_update(self.network, self.X.take(idx, axis=0), self.Y.take(idx, axis=0), self.optimizer,
+                    self.workspace, self.reg.l2, self.reg.l1, self.reg.m)
         self._last, self._unread = None, (len(idx), self.optimizer.learning_rate)
         self.step += 1
         self.examples_seen += len(idx)
@@ -105,12 +105,19 @@ class Trainer:
     def last(self) -> c.Update | None:
         """The last update made: its gradient D and the change it made."""
         if self._unread is not None:
-            ws, (m, rate) = self.workspace, self._unread
-            self._last = c.Update(grad_W=frozen_arrays(ws.grad_W), grad_b=frozen_arrays(ws.grad_b),
-                                  change_W=frozen_arrays(ws.change_W), change_b=frozen_arrays(ws.change_b),
+            (m, rate), (grad_W, grad_b), (change_W, change_b) = \
+                self._unread, self._frozen_layers(self.workspace.grad), self._frozen_layers(self.workspace.change)
+            self._last = c.Update(grad_W=grad_W, grad_b=grad_b, change_W=change_W, change_b=change_b,
                                   m=m, learning_rate=rate)
             self._unread = None
         return self._last
+
+    def _frozen_layers(self, flat: np.ndarray) -> tuple[tuple, tuple]:
+        """A read-only copy of a workspace array, as (per weight layer, per bias layer): one
+        copy for all layers (a moment is made up to 60 times a second)."""
+        flat = flat.copy()
+        flat.flags.writeable = False
+        return tuple(map(tuple, self.workspace.layers(flat)))
 
     def step_phase(self) -> None:
         walk = self.cursor
@@ -191,6 +198,9 @@ class Trainer:
     def blown_up(self) -> str | None:
         """Where and why the weights blew up: the first unit whose incoming weights or
         bias are NaN, infinite or above 1e6 (NaN compares false: one test for all three)."""
+        ws = self.workspace
+        if ws.holds(self.network) and (np.abs(ws.params) < WEIGHT_LIMIT).all():
+            return None     # the usual answer, from all the parameters at once
         for l, (W, b) in enumerate(zip(self.network.weights, self.network.biases)):
             ok = (np.abs(W) < WEIGHT_LIMIT).all(axis=1) & (np.abs(b) < WEIGHT_LIMIT)
             if not ok.all():
@@ -216,9 +226,9 @@ class Trainer:
     # -- moments ---------------------------------------------------------------------
     def fields(self) -> dict:
         """This trainer's part of a Moment."""
-        return {"step": self.step, "examples_seen": self.examples_seen,
-                "weights": frozen_arrays(self.network.weights),
-                "biases": frozen_arrays(self.network.biases),
+        weights, biases = (self._frozen_layers(self.workspace.params) if self.workspace.holds(self.network)
+                           else (frozen_arrays(self.network.weights), frozen_arrays(self.network.biases)))
+        return {"step": self.step, "examples_seen": self.examples_seen, "weights": weights, "biases": biases,
                 "cursor": self.cursor, "last": self.last,
                 "optimizer": self.optimizer.state(), "batches": self.batches.state()}
 
