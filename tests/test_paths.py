@@ -144,3 +144,43 @@ def test_direct_work_multiplies_with_depth_while_backprops_adds():
     assert deep.paths / shallow.paths > 16 ** 4
     assert deep.backprop / shallow.backprop < 50
     assert deep.direct / deep.backprop > 1e4
+
+
+def test_the_api_answers_for_the_focus_example_of_the_current_moment(client, app):
+    sid = client.post("/api/sessions", json={"seed": 1, "layers": [4, 3], "dataset": "circle",
+                                             "output": "softmax"}).get_json()["id"]
+    client.post(f"/api/sessions/{sid}/step", json={"unit": "batch", "count": 3})
+    client.post(f"/api/sessions/{sid}/focus", json={"index": 7})
+    r = client.get(f"/api/sessions/{sid}/paths?layer=0&to=2&from=1")
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    session = app.extensions["sessions"].get(sid)
+    net, x, y = session.network, session.X_train[7], session.Y_train[7]
+    dW, _ = net.gradients(x[None, :], y[None, :])
+    assert (body["step"], body["focus"], body["layer"], body["to"], body["from"]) == (3, 7, 0, 2, 1)
+    assert body["count"] == 3 * 2 and body["enumerated"] is True and len(body["shown"]) == 3
+    assert body["sum"] == pytest.approx(dW[0][2, 1], rel=1e-9)
+    assert body["backprop"] == pytest.approx(body["sum"], rel=1e-9)
+    assert body["sum"] == pytest.approx(numerical(net, x, y, 0, 2, 1), rel=1e-5, abs=1e-9)
+    first = body["shown"][0]
+    assert [f["name"] for f in first["factors"]] == ["a", "g'", "W", "g'", "W", "delta"]
+    assert first["units"] == [2, 0, 0]
+    assert first["product"] == pytest.approx(prod(f["value"] for f in first["factors"]), rel=1e-12)
+    sizes = [2, 4, 3, 2]
+    assert [row["sizes"] for row in body["work"]] == [sizes, [2] + [16] * 6 + [2]]
+    w = work_counts(sizes)
+    assert body["work"][0] == {"sizes": sizes, "weights": w.weights, "paths": w.paths,
+                               "direct": w.direct, "backprop": w.backprop}
+
+
+@pytest.mark.parametrize("query,field", [
+    ("to=0&from=0", "layer"), ("layer=3&to=0&from=0", "layer"), ("layer=-1&to=0&from=0", "layer"),
+    ("layer=0&to=x&from=0", "to"), ("layer=1&to=3&from=0", "to"), ("layer=0&to=0&from=2", "from"),
+    ("layer=0&to=0&from=1.5", "from"), ("layer=0&to=0&from=99999999999999999999", "from"),
+])
+def test_the_api_names_a_bad_index(client, query, field):
+    sid = client.post("/api/sessions", json={"seed": 1, "layers": [4, 3]}).get_json()["id"]
+    r = client.get(f"/api/sessions/{sid}/paths?{query}")
+    assert r.status_code == 400
+    assert r.get_json()["error"]["field"] == field, r.get_json()
+    assert client.get("/api/sessions/nope/paths?layer=0&to=0&from=0").status_code == 404

@@ -21,6 +21,7 @@ from .initializers import INITS
 from .losses import LOSSES
 from .network import MAX_HIDDEN_LAYERS, Network, Trace
 from .optimizers import OPTIMIZERS, make_optimizer, minibatches
+from .paths import chain_rule_paths, work_counts
 from .training import accuracy, one_hot_targets, train_epoch
 
 ACTIVATIONS = tuple(HIDDEN)
@@ -28,7 +29,7 @@ OUTPUTS = tuple(OUTPUT)
 
 __all__ = [
     "ACTIVATIONS", "INITS", "LOSSES", "MAX_HIDDEN_LAYERS", "OPTIMIZERS", "OUTPUTS",
-    "THRESHOLD", "GradientCheck", "Network", "Probe", "Trace", "accuracy", "cost_sweep",
+    "THRESHOLD", "GradientCheck", "Network", "Probe", "Trace", "accuracy", "chain_rule_paths", "cost_sweep",
     "gradient_check", "make_optimizer", "minibatches", "numerical_gradients", "one_hot_targets",
-    "probe_delta", "relative_difference", "train_epoch",
+    "probe_delta", "relative_difference", "train_epoch", "work_counts",
 ]

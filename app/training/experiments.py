@@ -1,12 +1,25 @@
 """The experiments a session answers without changing: the δ probe, gradient checking
-and how both methods' cost grows with the network — thin calls of the engine's own
-functions on the session's current network and a fixed batch."""
+and how both methods' cost grows with the network, the chain rule's paths for one
+weight — thin calls of the engine's own functions on the session's current network and
+a fixed batch (or the focus example)."""
+
+from dataclasses import asdict
 
 import numpy as np
 
-from app.engine import THRESHOLD, cost_sweep, gradient_check, probe_delta
+from app.engine import (
+                        MAX_HIDDEN_LAYERS,
+                        THRESHOLD,
+                        chain_rule_paths,
+                        cost_sweep,
+                        gradient_check,
+                        probe_delta,
+                        work_counts,
+)
+from app.engine.paths import MAX_PATHS
 
 from .errors import SessionError, check_index
+from .frames import network_of
 from .problem import finite
 
 
@@ -64,3 +77,30 @@ def gradcheck_sweep(session) -> dict:
         X, Y = session.X_train[:100], session.Y_train[:100]
     rows = cost_sweep(sizes, X, Y, c["activation"], c["output"], c["loss"], c["seed"])
     return {"hidden_layers": len(sizes) - 2, "m": len(X), "rows": rows}
+
+
+SHOW_PATHS = 3        # paths the card writes out
+DEEP_WIDTH = 16       # the card's comparison: the deepest network allowed, this wide
+
+
+def paths(session, layer: int, to: int, frm: int) -> dict:
+    """∂cost/∂W[layer]_to,frm for the focus example's own cost, path by path and by
+    backprop (from the current moment: the numbers of the frame it makes), and the work
+    for all the weights of this network and of a deep one, directly and by backprop."""
+    with session.command():
+        m, problem = session.moment(), session.problem
+    sizes = list(problem.sizes)
+    check_index("layer", layer, len(sizes) - 1, "a weight layer")
+    check_index("to", to, sizes[layer + 1], "a unit")
+    check_index("from", frm, sizes[layer], "a unit")
+    p = chain_rule_paths(network_of(m, problem), problem.X_train[m.focus], problem.Y_train[m.focus],
+                         layer, to, frm, show=SHOW_PATHS)
+    deep = [sizes[0]] + [DEEP_WIDTH] * MAX_HIDDEN_LAYERS + [sizes[-1]]
+    return {"layer": layer, "to": to, "from": frm, "step": m.step, "focus": m.focus,
+            "count": p.count, "enumerated": p.enumerated, "cap": MAX_PATHS,
+            "shown": [{"units": list(q.units), "product": finite(q.product),
+                       "factors": [{"name": name, "value": finite(v)} for name, v in q.factors]}
+                      for q in p.shown],
+            "sum": finite(p.total), "a": finite(p.a), "delta": finite(p.delta),
+            "backprop": finite(p.backprop), "cost": finite(p.cost),
+            "work": [{"sizes": s, **asdict(work_counts(s))} for s in (sizes, deep)]}

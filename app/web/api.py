@@ -7,7 +7,7 @@ import secrets
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from app.data import DatasetError
-from app.training import SessionError, to_query
+from app.training import SessionError, experiments, to_query
 from app.training.config import SEED_MAX
 from app.training.frames import encode
 
@@ -122,6 +122,20 @@ def gradcheck_sweep(session):
 def probe(session):
     body = json_body()
     return jsonify(session.probe(body.get("layer"), body.get("unit"), body.get("h", 1e-4)))
+
+
+@bp.get("/sessions/<session_id>/paths")
+@with_session
+def paths(session):
+    """?layer=&to=&from=: the chain rule's paths for one weight (the "why not directly" card)."""
+    return jsonify(experiments.paths(session, *(_query_int(name) for name in ("layer", "to", "from"))))
+
+
+def _query_int(name: str) -> int:
+    text = request.args.get(name, "")
+    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 9:
+        raise SessionError(name, f"{name} must be a whole number")
+    return int(text)
 
 
 @bp.post("/sessions/<session_id>/upload")
