@@ -1,41 +1,16 @@
 // 3. "Why not differentiate J with respect to each weight directly?" — the chain rule
 // written out for one weight of the user's network is a sum over every path from the
-// weight to the output. We enumerate those paths with the focus example's numbers
-// (a, W, and g′(z) and δ⁽ᴸ⁾ as the server computed them), add them up, and show that
-// backprop's δ·a gives the same value in one product; then count the work for all the
-// weights, directly and with backprop.
+// weight to the output. The server (GET /paths) writes those paths out with the focus
+// example's numbers, adds them up, puts backprop's δ·a beside the sum and counts the work
+// for all the weights, directly and with backprop; this card formats and draws its reply.
+// It asks again when the frame moves on (another step, focus example or weight), while
+// the card is on screen, at most every RUNNING_MS while training runs.
 
 import { fmt, fmtInt, courseLayer, sub } from "../format.js";
 import { el, setText, renderTex, texNum, TeX, L, weightName, isNum, missing } from "./util.js";
 
-const MAX_PATHS = 20000;   // enumerate at most this many paths; beyond, add them up layer by layer
-const SHOW_PATHS = 3;
-
-/** Paths from a unit of layer k to the output: Π sizes[k+1..L]. */
-function pathsFrom(sizes, k) {
-  let p = 1;
-  for (let m = k + 1; m < sizes.length; m++) p *= sizes[m];
-  return p;
-}
-
-/** Work for all weights on one example: chain-rule paths and multiplications, directly and by backprop. */
-export function workCounts(sizes) {
-  const Lx = sizes.length - 1;
-  let weights = 0;
-  let paths = 0;
-  let direct = 0;
-  let backprop = 0;
-  for (let l = 0; l < Lx; l++) {
-    const w = sizes[l] * sizes[l + 1];
-    const p = pathsFrom(sizes, l + 1);
-    weights += w;
-    paths += w * p;
-    direct += w * p * (1 + 2 * (Lx - l - 1));   // a·(g′·W per layer crossed)·δᴸ
-    backprop += 2 * w;                         // forward z = Wa, and D = δaᵀ
-    if (l >= 1) backprop += w + sizes[l];      // δ = (Wᵀδ) ⊙ g′
-  }
-  return { weights, paths, direct, backprop };
-}
+const RUNNING_MS = 500;
+const KIND = { a: "a", W: "a", "g'": null, delta: "d" };   // each factor's colour scale (texNum)
 
 const big = (n) => (n < 1e7 ? fmtInt(n) : fmt(n));
 
@@ -47,7 +22,13 @@ export function initDirect(app) {
   const texEl = $("dr-tex");
   const say = $("dr-say");
   const tbody = $("dr-table").tBodies[0];
-  let chosen = null; // {l, i, j}
+  let chosen = null;   // {l, i, j}
+  let reply = null;    // the server's answer for `chosen`
+  let failed = null;   // why the last request failed
+  let asked = "";      // what the last request asked for (frame seq, focus, weight)
+  let busy = false;
+  let askedAt = -Infinity;
+  let timer = 0;
 
   function fill(f) {
     const opts = [];
@@ -64,89 +45,108 @@ export function initDirect(app) {
       opts.push(group);
     }
     sel.replaceChildren(...opts);
-    chosen = { l: 0, i: 0, j: 0 };
-    sel.value = "0:0:0";
+    choose({ l: 0, i: 0, j: 0 });
+  }
+
+  function choose(w) {
+    chosen = w;
+    reply = null;
+    failed = null;
+    sel.value = `${w.l}:${w.i}:${w.j}`;
   }
 
   sel.addEventListener("change", () => {
     const [l, i, j] = sel.value.split(":").map(Number);
-    chosen = { l, i, j };
-    const f = app.frame();
-    if (f) draw(f);
+    choose({ l, i, j });
+    redraw();
   });
 
-  function table(f) {
-    const sig = f.sizes.join("-");
+  function redraw() {
+    const f = app.frame();
+    if (f && app.isShown("direct")) draw(f);
+  }
+
+  /** Ask the server for the chosen weight when the frame has moved on since the last ask. */
+  function ask(f) {
+    const w = chosen;
+    const key = `${f.seq}:${f.focus.index}:${w.l}:${w.i}:${w.j}`;
+    if (key === asked || busy) return;   // a busy ask draws again when it is answered
+    const wait = f.status === "running" ? RUNNING_MS - (performance.now() - askedAt) : 0;
+    if (wait > 0) {
+      timer ||= setTimeout(() => { timer = 0; redraw(); }, wait);
+      return;
+    }
+    asked = key;
+    busy = true;
+    askedAt = performance.now();
+    app.ctx.api(`/paths?layer=${w.l}&to=${w.i}&from=${w.j}`)
+      .then(async (r) => {
+        const data = await r.json().catch(() => ({}));
+        if (!r.ok) throw new Error(data?.error?.message || `HTTP ${r.status}`);
+        if (w === chosen) { reply = data; failed = null; }
+      })
+      .catch((e) => { if (w === chosen) failed = e.message; })
+      .finally(() => { busy = false; redraw(); });
+  }
+
+  function table(r) {
+    const sig = r.work.map((w) => w.sizes.join("-")).join("/");
     if (tbody._sig === sig) return;
     tbody._sig = sig;
-    const deep = [f.sizes[0], 16, 16, 16, 16, 16, 16, f.sizes[f.sizes.length - 1]];
-    const row = (name, sizes) => {
-      const c = workCounts(sizes);
-      return el("tr", {}, el("th", { scope: "row", text: name }), el("td", { text: fmtInt(c.weights) }),
-        el("td", { text: big(c.paths) }), el("td", { text: big(c.direct) }), el("td", { text: big(c.backprop) }));
-    };
-    tbody.replaceChildren(row(`yours (${f.sizes.join("–")})`, f.sizes), row(`6 hidden layers of 16 (${deep.join("–")})`, deep));
+    const [yours, deep] = r.work;
+    const row = (name, c) => el("tr", {}, el("th", { scope: "row", text: name }), el("td", { text: fmtInt(c.weights) }),
+      el("td", { text: big(c.paths) }), el("td", { text: big(c.direct) }), el("td", { text: big(c.backprop) }));
+    tbody.replaceChildren(row(`yours (${yours.sizes.join("–")})`, yours),
+      row(`${deep.sizes.length - 2} hidden layers of ${deep.sizes[1]} (${deep.sizes.join("–")})`, deep));
   }
 
   function draw(f) {
-    table(f);
     if (!chosen || chosen.l >= f.sizes.length - 1) fill(f);
+    ask(f);
     const { l, i, j } = chosen;
     const Lx = f.sizes.length - 1;
     const fo = f.focus;
-    const a = fo.a[l]?.[j];
-    const d = fo.delta[l + 1]?.[i];
-    setText(titleEl, `Directly, for ${weightName(l, i, j)} and the focus example #${fo.index} (that example's share of ∂J/∂W)`);
-    if (!fo.delta[Lx] || !isNum(a) || !isNum(d)) {
-      renderTex(texEl, `\\frac{\\partial J}{\\partial ${TeX.W(l, i, j)}} = \\sum_{\\text{paths to the output}} a \\cdot g' \\cdot W \\cdots \\delta^{(L)}`);
-      setText(say, `– The focus example's δ is ${missing(f, "not computed until the backward pass")}: step on (or wait) to see the numbers.`);
-      return;
-    }
-    // Enumerate paths i → k₁ → … → output unit; product a_j · Π (g′(z) W) · δᴸ.
-    const total = pathsFrom(f.sizes, l + 1);
-    const shown = [];
-    let sum = 0;
-    let count = 0;
-    if (total <= MAX_PATHS) {
-      const walk = (layer, unit, factors, value) => {
-        if (layer === Lx) {
-          const v = value * fo.delta[Lx][unit];
-          sum += v;
-          count++;
-          if (shown.length < SHOW_PATHS) shown.push({ factors: [...factors, [fo.delta[Lx][unit], "d"]], v });
-          return;
-        }
-        const gp = fo.g_prime[layer][unit];
-        for (let k = 0; k < f.sizes[layer + 1]; k++) {
-          const w = f.weights[layer][k][unit];
-          walk(layer + 1, k, [...factors, [gp, null], [w, "a"]], value * gp * w);
-        }
-      };
-      walk(l + 1, i, [[a, "a"]], a);
-    } else {
-      // Too many to list: the same sum, done layer by layer (which is backprop!).
-      sum = d * a;
-      count = total;
-    }
-    const lines = [];
+    const r = reply;
+    if (r) table(r);
+    setText(titleEl, `Directly, for ${weightName(l, i, j)} and the focus example #${r ? r.focus : fo.index} ` +
+      "(its own cost, without the penalty: D averages these over the batch)");
     const general = l + 1 === Lx
       ? `a${L(l)}_{${j + 1}}\\,\\delta${L(Lx)}_{${i + 1}}`
       : `\\sum_{\\text{paths}} a${L(l)}_{${j + 1}}\\; g'(${TeX.z(l + 1, i)})\\,W${L(l + 1)}_{k${i + 1}}\\cdots\\,\\delta${L(Lx)}_{\\ldots}`;
-    lines.push(`\\frac{\\partial J}{\\partial ${TeX.W(l, i, j)}} &= ${general}`);
-    if (shown.length) {
-      const terms = shown.map((p) => p.factors.map(([x, kind]) => texNum(x, kind, true)).join("\\cdot"));
-      const more = total > shown.length ? ` + \\cdots\\ {\\scriptstyle(${big(total - shown.length)}\\text{ more paths})}` : "";
+    const lhs = `\\frac{\\partial J}{\\partial ${TeX.W(l, i, j)}}`;
+    // The phase walk shows the paths once the backward pass has reached this weight.
+    if (!fo.delta[Lx] || !isNum(fo.a[l]?.[j]) || !isNum(fo.delta[l + 1]?.[i])) {
+      renderTex(texEl, `${lhs} = \\sum_{\\text{paths to the output}} a \\cdot g' \\cdot W \\cdots \\delta^{(L)}`);
+      setText(say, `– The focus example's δ is ${missing(f, "not computed until the backward pass")}: step on (or wait) to see the numbers.`);
+      return;
+    }
+    if (!r) {
+      renderTex(texEl, `${lhs} = ${general}`);
+      setText(say, failed ? `– The server could not write the paths out: ${failed}` : "Writing the paths out…");
+      return;
+    }
+    const lines = [`${lhs} &= ${general}`];
+    if (r.shown.length) {
+      const terms = r.shown.map((p) => p.factors.map((x) => texNum(x.value, KIND[x.name], true)).join("\\cdot"));
+      const more = r.count > r.shown.length ? ` + \\cdots\\ {\\scriptstyle(${big(r.count - r.shown.length)}\\text{ more paths})}` : "";
       lines.push(`&= ${terms.join(" \\\\ &\\quad + ")}${more}`);
     }
-    lines.push(`&= ${texNum(sum, "d")} \\quad(${big(count)}\\text{ path${count === 1 ? "" : "s"}})`);
-    lines.push(`\\text{backprop: } \\delta${L(l + 1)}_{${i + 1}}\\,a${L(l)}_{${j + 1}} &= ${texNum(d, "d", true)}\\cdot${texNum(a, "a", true)} = ${texNum(d * a, "d")}`);
+    const how = r.enumerated ? "" : "\\text{, added layer by layer}";
+    lines.push(`&= ${texNum(r.sum, "d")} \\quad(${big(r.count)}\\text{ path${r.count === 1 ? "" : "s"}}${how})`);
+    lines.push(`\\text{backprop: } \\delta${L(l + 1)}_{${i + 1}}\\,a${L(l)}_{${j + 1}} &= ${texNum(r.delta, "d", true)}\\cdot${texNum(r.a, "a", true)} = ${texNum(r.backprop, "d")}`);
     renderTex(texEl, `\\begin{aligned}${lines.join("\\\\")}\\end{aligned}`);
-    setText(say, (total > MAX_PATHS ? `${big(total)} paths are too many to write out; ` : "") +
-      `Both give ${fmt(d * a)}. ` +
-      (l + 1 === Lx
+    const past = document.body.dataset.viewing === "true" && r.step !== f.step
+      ? ` (These are the live network's numbers, at step ${fmtInt(r.step)}; the timeline shows step ${fmtInt(f.step)}.)` : "";
+    if (!isNum(r.sum)) {
+      setText(say, `– The sum of the paths is ${missing(f, "not a finite number")}.${past}`);
+      return;
+    }
+    setText(say, (r.enumerated ? "" : `${big(r.count)} paths are too many to write out: adding them layer by layer, from the output back, is exactly backprop. `) +
+      `Both give ${fmt(r.sum)}. ` +
+      (r.count === 1
         ? "This weight feeds the output directly: one path, so directly and backprop are the same product."
-        : `Directly, this one weight needs ${big(total)} path products; δ${courseLayer(l + 1)}${sub(i + 1)} already holds their sum, ` +
-          `and every weight into unit ${i + 1} of layer ${l + 2} reuses it. That sharing is all backprop is.`));
+        : `Directly, this one weight needs ${big(r.count)} path products; δ${courseLayer(l + 1)}${sub(i + 1)} already holds their sum, ` +
+          `and every weight into unit ${i + 1} of layer ${l + 2} reuses it. That sharing is all backprop is.`) + past);
   }
 
   return {
@@ -156,14 +156,12 @@ export function initDirect(app) {
     structure(f) { fill(f); tbody._sig = null; },
     select(s) {
       if (s?.kind !== "edge") return;
-      chosen = { l: s.l, i: s.i, j: s.j };
       const v = `${s.l}:${s.i}:${s.j}`;
       if (![...sel.options].some((o) => o.value === v)) {
         sel.querySelectorAll("optgroup")[s.l]?.append(el("option", { value: v, text: weightName(s.l, s.i, s.j) }));
       }
-      sel.value = v;
-      const f = app.frame();
-      if (f && app.isShown("direct")) draw(f);
+      choose({ l: s.l, i: s.i, j: s.j });
+      redraw();
     },
   };
 }
