@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from app.engine import work_counts
 from tests.browser.test_page import open_page, wait_until
 from tests.browser.test_panels import api, fmt3, open_panels
 from tests.conftest import ARTIFACTS
@@ -85,6 +86,15 @@ def test_both_cards_count_backprops_work_the_same_way(page, live_server):
     wait_until(page, "document.getElementById('dr-say').textContent.includes('Both give')")
     direct = text(page, "#panel-direct")
     assert "2 passes — 1 forward + 1 backward" in direct
+    # The table's counts are the server's (GET /paths; the engine's work_counts): backprop's
+    # multiplications are its 1 forward + 1 backward pass, directly's the forward + every path.
+    yours = api(page, "/paths?layer=0&to=0&from=0")["work"][0]
+    assert yours["sizes"] == [2, 3, 1]
+    w = work_counts([2, 3, 1])
+    assert (yours["weights"], yours["paths"], yours["direct"], yours["backprop"]) == \
+        (w.weights, w.paths, w.direct, w.backprop) == (9, 9, 9 + 6 * 3 + 3, 9 + 3 + 3 + 9)
+    row = page.locator("#dr-table tbody tr").first.inner_text().split("\t")
+    assert [c.strip() for c in row] == ["yours (2–3–1)", "9", "9", "30", "24"]
     page.locator("#tab-numerical").click()
     numerical = text(page, "#panel-numerical")
     assert "1 forward + 1 backward pass" in numerical

@@ -9,6 +9,7 @@ import re
 import time
 
 import numpy as np
+import pytest
 
 from app.engine import THRESHOLD, Network
 from tests.browser.test_page import wait_until
@@ -184,15 +185,44 @@ def test_delta_probe_agrees_with_backprop(page, live_server):
     assert page.errors == []
 
 
+def big(n: int) -> str:
+    """direct.js's count format: whole numbers with separators below 10⁷, else 3 s.f."""
+    return f"{n:,}" if n < 1e7 else fmt3(n)
+
+
+def work_table(page) -> list[list[str]]:
+    rows = page.locator("#dr-table tbody tr")
+    return [[c.strip() for c in rows.nth(k).inner_text().split("\t")] for k in range(rows.count())]
+
+
 def test_why_not_directly_sums_the_paths(page, live_server):
-    open_panels(page, live_server, tab="direct")
+    """The card shows the server's paths (GET /paths), not numbers of its own."""
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/paths?" in r.url else None)
+    open_panels(page, live_server, "seed=1&layers=4+3+3", tab="direct")
     wait_until(page, "document.getElementById('dr-say').textContent.includes('Both give')")
+    assert any("layer=0&to=0&from=0" in url for url in asked), asked
+    r = api(page, "/paths?layer=0&to=0&from=0")
     say = page.locator("#dr-say").inner_text()
     assert "rounding" not in say, say
-    assert "path products" in say
-    rows = page.locator("#dr-table tbody tr")
-    assert rows.count() == 2
+    assert f"Both give {fmt3(r['sum'])}." in say and f"needs {big(r['count'])} path products" in say
+    assert r["count"] == 3 * 3 * 1 and r["sum"] == pytest.approx(r["backprop"], rel=1e-9)
+    tex = page.locator("#dr-tex annotation").text_content()   # the TeX the card rendered
+    for factor in r["shown"][0]["factors"] + r["shown"][2]["factors"]:
+        assert fmt3(abs(factor["value"])).split("e")[0] in tex, (factor, tex)
+    assert f"{r['count'] - 3}\\text{{ more paths}}" in tex and f"{r['count']}\\text{{ paths}}" in tex
+    columns = ("weights", "paths", "direct", "backprop")
+    yours, deep = r["work"]
+    assert work_table(page) == [
+        [f"yours ({'–'.join(map(str, yours['sizes']))})", *(big(yours[k]) for k in columns)],
+        [f"6 hidden layers of 16 ({'–'.join(map(str, deep['sizes']))})", *(big(deep[k]) for k in columns)]]
     shot(page, "direct")
+    # Another weight, picked in the list: the card asks again and shows that answer.
+    page.select_option("#dr-weight", "3:0:1")
+    r = api(page, "/paths?layer=3&to=0&from=1")
+    wait_until(page, f"document.getElementById('dr-say').textContent.includes('Both give {fmt3(r['sum'])}.')")
+    assert r["count"] == 1 and "one path" in page.locator("#dr-say").inner_text()
+    assert any("layer=3&to=0&from=1" in url for url in asked), asked
     assert page.errors == []
 
 

@@ -143,9 +143,9 @@ export function initDirect(app) {
     }
     setText(say, (r.enumerated ? "" : `${big(r.count)} paths are too many to write out: adding them layer by layer, from the output back, is exactly backprop. `) +
       `Both give ${fmt(r.sum)}. ` +
-      (r.count === 1
+      (l + 1 === Lx
         ? "This weight feeds the output directly: one path, so directly and backprop are the same product."
-        : `Directly, this one weight needs ${big(r.count)} path products; δ${courseLayer(l + 1)}${sub(i + 1)} already holds their sum, ` +
+        : `Directly, this one weight needs ${big(r.count)} path product${r.count === 1 ? "" : "s"}; δ${courseLayer(l + 1)}${sub(i + 1)} already holds their sum, ` +
           `and every weight into unit ${i + 1} of layer ${l + 2} reuses it. That sharing is all backprop is.`) + past);
   }
 
