@@ -29,9 +29,12 @@ def _f32(arrays) -> list:
     return [None if a is None else np.asarray(a, dtype=np.float32) for a in arrays]
 
 
-def _quantise(values: np.ndarray, lo: float, hi: float) -> str:
-    scaled = (np.nan_to_num(values, nan=0.5 * (lo + hi)) - lo) * (255.0 / (hi - lo))
-    return base64.b64encode(np.clip(scaled, 0, 255).astype(np.uint8).tobytes()).decode("ascii")
+def _quantise(values: np.ndarray, lo, hi) -> list[str]:
+    """Each column of `values` (one per unit) as bytes 0..255 over [lo, hi] (NaN: the
+    middle) in base64; lo and hi are numbers or one per column. A layer in one pass."""
+    scaled = (np.where(np.isnan(values), 0.5 * (lo + hi), values) - lo) * (255.0 / (hi - lo))
+    columns = np.clip(scaled, 0, 255).astype(np.uint8).T.copy()
+    return [base64.b64encode(c.tobytes()).decode("ascii") for c in columns]
 
 
 def _value_range(kind: str, values: np.ndarray) -> tuple[float, float]:
@@ -69,11 +72,11 @@ def heatmaps(net: Network, problem: Problem) -> tuple[dict | None, dict | None]:
     # Inputs get a range per unit (x₁ spans ±6, x₁² 0…36); other layers share one.
     inputs = [_value_range("linear", a[0][:, i]) for i in range(a[0].shape[1])]
     ranges = [[list(r) for r in inputs]]
-    layers = [[_quantise(a[0][:, i], *inputs[i]) for i in range(a[0].shape[1])]]
+    layers = [_quantise(a[0], *np.array(inputs).T)]
     for kind, values in zip(kinds[1:], a[1:]):
         lo, hi = _value_range(kind, values)
         ranges.append([lo, hi])
-        layers.append([_quantise(values[:, i], lo, hi) for i in range(values.shape[1])])
+        layers.append(_quantise(values, lo, hi))
     extent = list(problem.data.extent)
     units = {"res": res, "extent": extent, "range": ranges, "layers": layers}
 
@@ -89,7 +92,7 @@ def heatmaps(net: Network, problem: Problem) -> tuple[dict | None, dict | None]:
         lo, hi, values = 0.0, 1.0, h[:, 1]
     else:
         lo, hi, values = 0.0, float(h.shape[1] - 1), h.argmax(axis=1).astype(float)
-    boundary = {"res": res, "extent": extent, "range": [lo, hi], "data": _quantise(values, lo, hi)}
+    boundary = {"res": res, "extent": extent, "range": [lo, hi], "data": _quantise(values[:, None], lo, hi)[0]}
     return units, boundary
 
 

@@ -30,7 +30,7 @@ from .trainer import Trainer
 PHASE_SECONDS = {"slower": 2.0, "slow": 0.7}
 FRAME_INTERVAL = 1 / 60
 STATS_INTERVAL = 0.25        # while playing, losses over all the data at most 4× a second
-PICTURES_INTERVAL = 1 / 15   # and heatmaps at most 15× (the page redraws them up to 20×)
+PICTURES_INTERVAL = 0.1      # and heatmaps at most 10× (the pace of the page's boundary chart)
 COMMAND_SECONDS = 2.0        # a step command stops after this long and says what it did
 LOCK_WAIT = 0.5
 UNITS = ("phase", "example", "batch", "epoch")
