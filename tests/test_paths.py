@@ -177,6 +177,7 @@ def test_the_api_answers_for_the_focus_example_of_the_current_moment(client, app
     ("to=0&from=0", "layer"), ("layer=3&to=0&from=0", "layer"), ("layer=-1&to=0&from=0", "layer"),
     ("layer=0&to=x&from=0", "to"), ("layer=1&to=3&from=0", "to"), ("layer=0&to=0&from=2", "from"),
     ("layer=0&to=0&from=1.5", "from"), ("layer=0&to=0&from=99999999999999999999", "from"),
+    ("layer=--1&to=0&from=0", "layer"), ("layer=%D9%A1&to=0&from=0", "layer"), ("layer=0&to=&from=0", "to"),
 ])
 def test_the_api_names_a_bad_index(client, query, field):
     sid = client.post("/api/sessions", json={"seed": 1, "layers": [4, 3]}).get_json()["id"]

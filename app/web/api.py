@@ -2,6 +2,7 @@
 session's typed config or its command checks, or here (weights); bad input is a 4xx,
 never a 500. Errors map to statuses in one place (`helpers.install`)."""
 
+import re
 import secrets
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -133,7 +134,7 @@ def paths(session):
 
 def _query_int(name: str) -> int:
     text = request.args.get(name, "")
-    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 9:
+    if not re.fullmatch(r"-?[0-9]{1,9}", text):
         raise SessionError(name, f"{name} must be a whole number")
     return int(text)
 
