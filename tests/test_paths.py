@@ -185,3 +185,21 @@ def test_the_api_names_a_bad_index(client, query, field):
     assert r.status_code == 400
     assert r.get_json()["error"]["field"] == field, r.get_json()
     assert client.get("/api/sessions/nope/paths?layer=0&to=0&from=0").status_code == 404
+
+
+def test_the_api_answers_for_a_moment_of_the_timeline(client, app):
+    sid = client.post("/api/sessions", json={"seed": 2, "layers": [3]}).get_json()["id"]
+    for _ in range(3):
+        client.post(f"/api/sessions/{sid}/step", json={"unit": "batch", "count": 5})
+    steps = client.get(f"/api/sessions/{sid}/timeline").get_json()["steps"]
+    assert steps[-1] == 15 and 5 in steps
+    past = client.get(f"/api/sessions/{sid}/paths?layer=0&to=1&from=0&step=5").get_json()
+    now = client.get(f"/api/sessions/{sid}/paths?layer=0&to=1&from=0").get_json()
+    assert (past["step"], now["step"]) == (5, 15) and past["sum"] != now["sum"]
+    session = app.extensions["sessions"].get(sid)
+    then = next(m for m in session.history.snapshots if m.step == 5)
+    net = session.network.with_params(then.weights, then.biases)
+    x, y = session.X_train[then.focus], session.Y_train[then.focus]
+    assert past["sum"] == pytest.approx(net.gradients(x[None, :], y[None, :])[0][0][1, 0], rel=1e-9)
+    r = client.get(f"/api/sessions/{sid}/paths?layer=0&to=1&from=0&step=7")
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "step"

@@ -83,12 +83,17 @@ SHOW_PATHS = 3        # paths the card writes out
 DEEP_WIDTH = 16       # the card's comparison: the deepest network allowed, this wide
 
 
-def paths(session, layer: int, to: int, frm: int) -> dict:
+def paths(session, layer: int, to: int, frm: int, step: int | None = None) -> dict:
     """∂cost/∂W[layer]_to,frm for the focus example's own cost, path by path and by
-    backprop (from the current moment: the numbers of the frame it makes), and the work
-    for all the weights of this network and of a deep one, directly and by backprop."""
+    backprop, and the work for all the weights of this network and of a deep one, directly
+    and by backprop. From the current moment (the numbers of the frame it makes), or the
+    timeline's moment of `step` (the frame the timeline shows)."""
     with session.command():
         m, problem = session.moment(), session.problem
+        if step is not None and step != m.step:
+            m = next((s for s in session.history.snapshots if s.step == step), None)
+            if m is None:
+                raise SessionError("step", f"step {step} is neither the current step nor in the timeline")
     sizes = list(problem.sizes)
     check_index("layer", layer, len(sizes) - 1, "a weight layer")
     check_index("to", to, sizes[layer + 1], "a unit")

@@ -128,8 +128,10 @@ def probe(session):
 @bp.get("/sessions/<session_id>/paths")
 @with_session
 def paths(session):
-    """?layer=&to=&from=: the chain rule's paths for one weight (the "why not directly" card)."""
-    return jsonify(experiments.paths(session, *(_query_int(name) for name in ("layer", "to", "from"))))
+    """?layer=&to=&from=(&step=, a moment of the timeline): the chain rule's paths for one
+    weight (the "why not directly" card)."""
+    step = _query_int("step") if "step" in request.args else None
+    return jsonify(experiments.paths(session, *(_query_int(name) for name in ("layer", "to", "from")), step=step))
 
 
 def _query_int(name: str) -> int:

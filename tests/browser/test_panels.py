@@ -223,6 +223,18 @@ def test_why_not_directly_sums_the_paths(page, live_server):
     wait_until(page, f"document.getElementById('dr-say').textContent.includes('Both give {fmt3(r['sum'])}.')")
     assert r["count"] == 1 and "one path" in page.locator("#dr-say").inner_text()
     assert any("layer=3&to=0&from=1" in url for url in asked), asked
+    # Train on, then show step 0 on the timeline: the card shows that moment's paths.
+    api(page, "/step", "POST", {"unit": "epoch", "count": 2})
+    wait_until(page, "document.getElementById('step').textContent === '50'")
+    wait_until(page, f"!document.getElementById('dr-say').textContent.includes('Both give {fmt3(r['sum'])}.')")
+    slider = page.locator("#timeline-slider")
+    slider.focus()
+    wait_until(page, "Number(document.getElementById('timeline-slider').max) >= 1")
+    slider.press("Home")
+    wait_until(page, "document.getElementById('step').textContent === '0'")
+    page.locator("#panel-direct").scroll_into_view_if_needed()
+    wait_until(page, f"document.getElementById('dr-say').textContent.includes('Both give {fmt3(r['sum'])}.')")
+    assert any("layer=3&to=0&from=1&step=0" in url for url in asked), asked
     assert page.errors == []
 
 

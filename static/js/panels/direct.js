@@ -79,7 +79,9 @@ export function initDirect(app) {
     asked = key;
     busy = true;
     askedAt = performance.now();
-    app.ctx.api(`/paths?layer=${w.l}&to=${w.i}&from=${w.j}`)
+    // The timeline shows a past moment: ask for that one.
+    const past = document.body.dataset.viewing === "true" ? `&step=${f.step}` : "";
+    app.ctx.api(`/paths?layer=${w.l}&to=${w.i}&from=${w.j}${past}`)
       .then(async (r) => {
         const data = await r.json().catch(() => ({}));
         if (!r.ok) throw new Error(data?.error?.message || `HTTP ${r.status}`);
@@ -135,10 +137,8 @@ export function initDirect(app) {
     lines.push(`&= ${texNum(r.sum, "d")} \\quad(${big(r.count)}\\text{ path${r.count === 1 ? "" : "s"}}${how})`);
     lines.push(`\\text{backprop: } \\delta${L(l + 1)}_{${i + 1}}\\,a${L(l)}_{${j + 1}} &= ${texNum(r.delta, "d", true)}\\cdot${texNum(r.a, "a", true)} = ${texNum(r.backprop, "d")}`);
     renderTex(texEl, `\\begin{aligned}${lines.join("\\\\")}\\end{aligned}`);
-    const past = document.body.dataset.viewing === "true" && r.step !== f.step
-      ? ` (These are the live network's numbers, at step ${fmtInt(r.step)}; the timeline shows step ${fmtInt(f.step)}.)` : "";
     if (!isNum(r.sum)) {
-      setText(say, `– The sum of the paths is ${missing(f, "not a finite number")}.${past}`);
+      setText(say, `– The sum of the paths is ${missing(f, "not a finite number")}.`);
       return;
     }
     setText(say, (r.enumerated ? "" : `${big(r.count)} paths are too many to write out: adding them layer by layer, from the output back, is exactly backprop. `) +
@@ -146,7 +146,7 @@ export function initDirect(app) {
       (l + 1 === Lx
         ? "This weight feeds the output directly: one path, so directly and backprop are the same product."
         : `Directly, this one weight needs ${big(r.count)} path product${r.count === 1 ? "" : "s"}; δ${courseLayer(l + 1)}${sub(i + 1)} already holds their sum, ` +
-          `and every weight into unit ${i + 1} of layer ${l + 2} reuses it. That sharing is all backprop is.`) + past);
+          `and every weight into unit ${i + 1} of layer ${l + 2} reuses it. That sharing is all backprop is.`));
   }
 
   return {
