@@ -198,7 +198,8 @@ class Session:
                 t.train_batch()
                 delay = 1.0 / float(speed)
             self._check_divergence()
-            self._changed(record=self.history.due())
+            # a reader of a running session waits for a published frame, not for every slice
+            self._changed(record=self.history.due(), notify=self.status != "running")
             if self.frame_wanted and time.monotonic() - self._published_at >= FRAME_INTERVAL:
                 self._publish()
             return delay if self.status == "running" else None
@@ -223,7 +224,7 @@ class Session:
             self._notify()
 
     # -- publishing ---------------------------------------------------------------------
-    def _changed(self, record: bool = False) -> None:
+    def _changed(self, record: bool = False, notify: bool = True) -> None:
         self.seq += 1
         if record:
             stats = self.stats()
@@ -231,7 +232,8 @@ class Session:
             self.history.snapshot(replace(self.moment(), cursor=None))
             if self.status != "diverged":
                 self.message = self.trainer.dead_layer() or self.message
-        self._notify()
+        if notify:
+            self._notify()
 
     def _notify(self) -> None:
         with self.changed:
