@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
+from markupsafe import Markup
 
 COMPRESSIBLE = {".js", ".css", ".svg", ".json", ".html", ".txt", ".map"}
 # `from "./x.js"` / `import "../y.js"` / `import("./z.js")` in our modules (vendored
@@ -126,6 +127,15 @@ def static(filename: str):
     return response
 
 
+def inline_css(filename: str) -> Markup:
+    """A stylesheet's text for a <style> element in the page: the first paint then waits
+    for no request but the page's own (our CSS has no url() or @import to resolve)."""
+    asset = store().get(filename)
+    if asset is None:
+        raise FileNotFoundError(filename)
+    return Markup(asset.body.decode().replace("</", "<\\/"))
+
+
 def module_preloads(filename: str) -> list[str]:
     return [asset_url(name) for name in store().module_graph(filename)]
 
@@ -154,5 +164,6 @@ def install(app) -> None:
     app.extensions["assets"] = AssetStore(Path(app.root_path).parent / "static")
     app.add_template_global(asset_url)
     app.add_template_global(module_preloads)
+    app.add_template_global(inline_css)
     app.after_request(compress_response)
     app.register_blueprint(bp)

@@ -31,7 +31,7 @@ import { caption, captionNote, nanMessage, widthLegend, signalLegend, flashLegen
 
 // While training fast, the values drawn (units, heatmaps, edges: hundreds of canvas
 // uploads and SVG attribute writes, then style, layout, paint and raster) are refreshed
-// at most this often (~20/s); the caption follows every frame. Phase mode draws all.
+// at most this often (~20/s), and the caption with them. Phase mode draws every frame.
 const FAST_HEAVY_MS = 50;
 const BASE_FONT_PX = 14; // the page's text size at zoom 1 (app.css scales it on a projector)
 
@@ -476,23 +476,24 @@ export class NetworkDiagram {
     const f = this.f;
     if (!f || !Array.isArray(f.sizes) || f.sizes.length < 2) return;
     const t0 = performance.now();
-    this.stats.draws++;
     const built = this._key(f) !== this.builtKey;
     if (built) this._build(f);
+    // Fast mode: between the ~20/s refreshes nothing on screen changes, the caption's step
+    // included, so the frames in between cost no style, paint or commit.
+    if (!this._heavyDue(built)) return;
+    this.stats.draws++;
     setText(this.captionMain, caption(f, this.mode));
     setText(this.captionNote, captionNote(f));
     const diverged = f.status === "diverged";
     this._drawDiverged(f, diverged);
-    if (this._heavyDue(built)) {
-      this.nan = { units: 0, deltas: 0, edges: 0, biases: 0 };
-      this._drawImages(f);
-      this._drawNodes(f, diverged);
-      this._drawEdges(f, diverged);
-      if (this.mode === "fast") this.painter.sheet(this.sheet, this.units);
-      const msg = nanMessage(this.nan);
-      setText(this.nanNote, msg);
-      setHidden(this.nanNote, !msg);
-    }
+    this.nan = { units: 0, deltas: 0, edges: 0, biases: 0 };
+    this._drawImages(f);
+    this._drawNodes(f, diverged);
+    this._drawEdges(f, diverged);
+    if (this.mode === "fast") this.painter.sheet(this.sheet, this.units);
+    const msg = nanMessage(this.nan);
+    setText(this.nanNote, msg);
+    setHidden(this.nanNote, !msg);
     this._drawHighlight(f);
     this.motion.onFrame(f, this, this.mode === "phase" && !diverged && !this._reduced());
     this._drawLegend(f);

@@ -80,16 +80,39 @@ function onFrame(frame) {
   draw(frame);
 }
 
+// While training streams frames (up to 60/s) the numbers are written ~20×/s, as often as
+// the diagram refreshes its values: a frame that changes nothing on screen costs no paint.
+const NUMBERS_RUNNING_MS = 50;
+let numbersAt = -Infinity;
+let numbersTimer = 0;
+let shown = null;   // the frame drawn last (live or from the past)
+
+function showNumbers() {
+  const frame = shown;
+  const wait = frame.status === "running" ? NUMBERS_RUNNING_MS - (performance.now() - numbersAt) : 0;
+  if (wait > 0) {
+    numbersTimer ||= setTimeout(() => { numbersTimer = 0; showNumbers(); }, wait);
+    return;
+  }
+  numbersAt = performance.now();
+  setText($("epoch"), fmtEpoch(frame.epoch));
+  setText($("step"), fmtInt(frame.step));
+  setText($("loss-train"), fmt(frame.loss.train));
+  setText($("loss-test"), fmt(frame.loss.test));
+  setText($("acc-train"), frame.accuracy ? percent(frame.accuracy.train) : "–");
+  setText($("acc-test"), frame.accuracy ? percent(frame.accuracy.test) : "–");
+}
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function draw(frame) {
   const speed = $("input-speed")?.value;
   diagram.setMode(frame.status === "running" && speed !== "slow" && speed !== "slower" ? "fast" : "phase");
   diagram.render(frame);
-  $("epoch").textContent = fmtEpoch(frame.epoch);
-  $("step").textContent = fmtInt(frame.step);
-  $("loss-train").textContent = fmt(frame.loss.train);
-  $("loss-test").textContent = fmt(frame.loss.test);
-  $("acc-train").textContent = frame.accuracy ? percent(frame.accuracy.train) : "–";
-  $("acc-test").textContent = frame.accuracy ? percent(frame.accuracy.test) : "–";
+  shown = frame;
+  showNumbers();
   onStatus(frame);
   // The data and the loss history are the session's: fetched once it exists (the page's
   // preview frame comes before it), and again when the problem changes.
@@ -119,7 +142,8 @@ function onStatus({ status, message }) {
   play.setAttribute("aria-pressed", String(running));
   body.dataset.status = status;
   const box = $("message");
-  const text = status === "diverged" ? message : null;
+  // The server says why a run diverged or stalled (dead ReLUs, saturated units): show any message.
+  const text = message || null;
   box.hidden = !text;
   $("message-text").textContent = text || "";
   if (status !== lastStatus) lastStatus = status;

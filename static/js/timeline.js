@@ -6,6 +6,9 @@
 // slider is touched; a click that lands before it arrives is kept as a fraction of the
 // track and applied once the history is known, so the first click is never lost.
 
+// While training streams frames, the live label ("live · step N") follows ~20×/s.
+const LABEL_RUNNING_MS = 50;
+
 export class Timeline {
   constructor({ slider, label, resume, live, api, show, onViewing }) {
     Object.assign(this, { slider, label, resume, live, api, show, onViewing });
@@ -122,6 +125,16 @@ export class Timeline {
       this.present = { status: frame.status, message: frame.message };
       return;
     }
+    this.newest = frame;
+    const wait = frame.status === "running" ? LABEL_RUNNING_MS - (performance.now() - (this.labelAt || -Infinity)) : 0;
+    if (wait > 0) {
+      this.labelTimer ||= setTimeout(() => {
+        this.labelTimer = 0;
+        if (!this.viewing) this.follow(this.newest);
+      }, wait);
+      return;
+    }
+    this.labelAt = performance.now();
     this._label(`live · step ${frame.step.toLocaleString("en-US")}`);
     if (this.slider.value !== this.slider.max) this.slider.value = this.slider.max;
   }
