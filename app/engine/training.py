@@ -55,8 +55,9 @@ class Workspace:
 
     def __init__(self, net: Network) -> None:
         shapes = [W.shape for W in net.weights] + [b.shape for b in net.biases]
-        ends = np.cumsum([np.prod(s) for s in shapes]).tolist()
-        self.slots = [(end - int(np.prod(s)), end, s) for s, end in zip(shapes, ends)]
+        sizes = [int(np.prod(s)) for s in shapes]
+        ends = np.cumsum(sizes).tolist()
+        self.slots = [(end - size, end, shape) for shape, size, end in zip(shapes, sizes, ends)]
         self.params, self.grad, self.change = (np.zeros(ends[-1]) for _ in range(3))
         self.W, self.b = self.layers(self.params)
         self.grad_W, self.grad_b = self.layers(self.grad)          # D⁽ˡ⁾ and ∂J/∂b⁽ˡ⁾ of the last update
