@@ -149,8 +149,6 @@ def test_the_tours_divergence_recipe_says_where_with_the_true_numbers(page, live
     assert page.errors == []
 
 
-@pytest.mark.xfail(strict=True, reason="static/js/main.js onStatus shows the server's message only when "
-                   "the status is 'diverged': the dead-ReLU message never reaches the page (fix in the audit report)")
 def test_dead_relus_are_named_on_the_page(page, live_server):
     open_page(page, live_server, "seed=0&activation=relu&learning_rate=3&optimizer=sgd")
     page.locator("#btn-play").click()
