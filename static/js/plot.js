@@ -6,10 +6,10 @@
 import { MINUS } from "./format.js";
 
 const NS = "http://www.w3.org/2000/svg";
-export const FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+const FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 
 /** The page's type scale (app.css: 14 px text, 18 px on a projector): chart text follows it. */
-export const typeScale = () => (parseFloat(getComputedStyle(document.documentElement).fontSize) || 14) / 14;
+const typeScale = () => (parseFloat(getComputedStyle(document.documentElement).fontSize) || 14) / 14;
 
 export function svg(tag, attrs = {}, parent = null) {
   const e = document.createElementNS(NS, tag);
@@ -19,7 +19,7 @@ export function svg(tag, attrs = {}, parent = null) {
 }
 
 /** About `count` round tick values (1, 2, 5 × 10ⁿ apart) covering lo…hi. */
-export function niceTicks(lo, hi, count = 5) {
+function niceTicks(lo, hi, count = 5) {
   if (!(hi > lo)) return { ticks: [lo], step: 1 };
   const raw = (hi - lo) / Math.max(1, count);
   const mag = 10 ** Math.floor(Math.log10(raw));
@@ -30,7 +30,7 @@ export function niceTicks(lo, hi, count = 5) {
 }
 
 /** A tick label: as many decimals as the step needs, a real minus, 20k for 20,000. */
-export function tickLabel(v, step) {
+function tickLabel(v, step) {
   let s;
   if (Math.abs(v) >= 10000 && step >= 1000) s = `${Number((v / 1000).toFixed(Math.max(0, -Math.floor(Math.log10(step / 1000)))))}k`;
   else s = v.toFixed(Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));

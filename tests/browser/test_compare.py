@@ -55,7 +55,8 @@ def test_compare_from_the_page_trains_both_runs_together(page, live_server):
     assert session(live_server, ids[1])[1]["config"]["learning_rate"] == 0.3
     assert steps(page) == (0, 0)
     # Both decision boundaries are drawn, one loss chart holds both runs' curves.
-    wait_until(page, "document.querySelectorAll('#compare .cmp-boundary .main-svg').length >= 2")
+    wait_until(page, "[...document.querySelectorAll('#compare .cmp-boundary')]"
+                     ".filter(b => b.querySelector('circle.pt-train')).length >= 2")   # both runs' points
     wait_until(page, "(document.getElementById('cmp-loss').data || []).length === 4")
 
     page.keyboard.press("Space")                      # one play drives both
@@ -117,7 +118,8 @@ def test_the_pair_fits_a_projector_and_stacks_on_a_phone(page, live_server):
     box = lambda run: page.locator(f".cmp-run[data-run={run}]").bounding_box()  # noqa: E731
     fits = "(() => { const d = document.getElementById('compare');" \
            " return d.scrollHeight <= d.clientHeight && d.scrollWidth <= d.clientWidth; })()"
-    wait_until(page, "document.querySelectorAll('#compare .main-svg').length >= 3")
+    wait_until(page, "document.querySelectorAll('#compare .cmp-boundary .chart-svg text.tick').length > 0"
+                     " && document.querySelector('#cmp-loss .main-svg') !== null")
     assert page.evaluate(fits)                                    # 1280×800: no scrolling
     a, b = box("a"), box("b")
     assert abs(a["y"] - b["y"]) < 1 and b["x"] >= a["x"] + a["width"]   # side by side
