@@ -15,6 +15,7 @@ import time
 from collections import deque
 
 SLICE_SECONDS = 0.003
+YIELD_SECONDS = 0.02   # a command waiting for a playing session's lock waits about this long
 
 
 class Scheduler:
@@ -52,14 +53,21 @@ class Scheduler:
                 self._cond.wait(timeout)
 
     def _loop(self) -> None:
+        yielded = 0.0
         while True:
             session = self._next()
+            published = session.published
             try:
                 delay = session.train_slice(SLICE_SECONDS)
             except Exception:   # a session's failure must not stop everyone's training
                 delay = None
                 session.fail()
-            time.sleep(0)   # hand the GIL to stream readers between slices
+            # Hand the GIL to the stream readers woken for a new frame, and now and then to
+            # commands waiting for the session lock. Not after every slice: sleep(0) also
+            # gives the core away, and on a busy machine (the page's browser) it comes back late.
+            if session.published is not published or time.monotonic() - yielded >= YIELD_SECONDS:
+                time.sleep(0)
+                yielded = time.monotonic()
             with self._cond:
                 # Re-read the status here, under our lock: a `run` that raced with this
                 # slice's end either sees the session still queued or queues it again.
