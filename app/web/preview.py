@@ -20,6 +20,9 @@ from markupsafe import Markup, escape
 WIDTH, HEIGHT = 640, 420          # the diagram's stage at 1280×800 (diagram.js: baseHeight 420)
 IMAGE_INPUTS = 16                 # more inputs than this: the live diagram draws an image instead
 MAX_NODE, MIN_NODE, PAD_TOP, PAD_BOTTOM = 40, 11, 46, 12
+# Bigger networks are left to the script: their picture would weigh more than the page
+# (six layers of 32 units: ~150 KB gzipped) and paint later than the script draws them.
+MAX_UNITS, MAX_EDGES = 64, 600
 
 
 def _scale(neg, mid, pos) -> list[tuple[int, int, int]]:
@@ -146,7 +149,8 @@ def _r1(v: float) -> str:
 def diagram_svg(frame: dict) -> Markup:
     """The first paint's diagram, or nothing for a network the live diagram draws otherwise."""
     sizes = frame.get("sizes") or []
-    if len(sizes) < 2 or sizes[0] > IMAGE_INPUTS:
+    edges = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    if len(sizes) < 2 or sizes[0] > IMAGE_INPUTS or sum(sizes) > MAX_UNITS or edges > MAX_EDGES:
         return Markup("")
     names = frame.get("feature_names") or []
     left = max([0] + [len(str(n)) * 7.5 for n in names[:sizes[0]]])

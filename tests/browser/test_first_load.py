@@ -184,3 +184,13 @@ def test_the_servers_numbers_and_colours_follow_the_pages_rules(page, live_serve
         [vs.map(m.fmt), m.WEIGHT_SCALE.css])""", [v if v == v else None for v in values])
     assert [fmt(v) for v in values] == js[0]
     assert ["#{:02x}{:02x}{:02x}".format(*c) for c in WEIGHT_SCALE] == js[1]
+
+
+def test_a_network_too_big_for_the_html_is_left_to_the_script(page, live_server):
+    query = "seed=1&layers=32,32,32,32,32,32"
+    html = urllib.request.urlopen(f"{live_server}/?{query}").read().decode()
+    assert 'class="nd-ssr"' not in html and "nd-ssr-heat" not in html.split("</style>", 1)[1]
+    page.goto(f"{live_server}/?{query}")
+    page.wait_for_selector("#diagram [data-kind=node]")
+    assert page.locator("#diagram [data-kind=node]").count() == 2 + 6 * 32 + 1
+    assert page.errors == []
