@@ -26,6 +26,7 @@ const sessionInput = $("session-id");
 let drawnKey = null;      // the problem whose data and history the charts show
 let structureKey = null;  // …and whose structure the panels know
 let lastStatus = null;
+let lastMessage = null;
 let latest = null;
 
 const STORED = "bpl-session";
@@ -134,19 +135,22 @@ function percent(x) {
   return x == null ? "–" : `${(100 * x).toFixed(1)} %`;
 }
 
+// Every frame says its status: the page changes only when it changed (a write of the same
+// text still costs style, layout and paint).
 function onStatus({ status, message }) {
+  const text = message || "";
+  if (status === lastStatus && text === lastMessage) return;
+  lastStatus = status;
+  lastMessage = text;
   const play = $("btn-play");
   const running = status === "running";
   play.textContent = running ? "❚❚" : "▶";
   play.setAttribute("aria-label", running ? "Pause" : "Play");
   play.setAttribute("aria-pressed", String(running));
   body.dataset.status = status;
-  const box = $("message");
   // The server says why a run diverged or stalled (dead ReLUs, saturated units): show any message.
-  const text = message || null;
-  box.hidden = !text;
-  $("message-text").textContent = text || "";
-  if (status !== lastStatus) lastStatus = status;
+  $("message").hidden = !text;
+  $("message-text").textContent = text;
 }
 
 const CONNECTION_TEXT = {
