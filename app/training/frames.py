@@ -1,5 +1,7 @@
-"""The stream frame: what the page draws, as a pure function of a moment, the problem
-and the moment's losses (see docs/frames.md). Nothing here reads or writes a session.
+"""The stream frame: what the page draws, as a pure function of a moment, the problem,
+and what takes a pass over all the data — losses (`measure`) and heatmaps (`Pictures`),
+of the moment's weights or, while training, of a recent step's (see docs/frames.md).
+Nothing here reads or writes a session.
 
 Only what is drawn goes in: one focus example, per-layer summaries, and per-unit
 heatmaps quantised to bytes. Floats are sent as float32 (7 significant digits, far
