@@ -210,6 +210,7 @@ def test_a_saturated_layer_is_named_when_the_run_stalls_and_a_trained_one_is_not
         said = stalled_layer(s.network, s.X_train, s.Y_train)
         if said:
             named += 1
+            assert s.message == said          # the session says it (the page shows the session's message)
             assert re.search(r"tanh units of hidden layer \d+ are saturated: more than 95 % of their z", said), said
             assert "no better than guessing a constant (J = 0.69" in said and "lower learning rate" in said
     assert named >= 8, f"only {named} of 10 stalled runs were named"

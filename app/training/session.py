@@ -231,7 +231,7 @@ class Session:
             self.history.add(stats["loss_step"], stats)
             self.history.snapshot(replace(self.moment(), cursor=None))
             if self.status != "diverged":
-                self.message = self.trainer.dead_layer() or self.message
+                self.message = self.trainer.stalled_layer() or self.message
         if notify:
             self._notify()
 

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from app.engine import Network, make_optimizer
+from app.engine.diagnosis import stalled_layer
 from app.engine.training import Workspace, fast_update
 
 from . import cursor as c
@@ -210,18 +211,10 @@ class Trainer:
                         "minimum and the next gradient was bigger still")
         return None
 
-    def dead_layer(self) -> str | None:
-        """ReLU units that output 0 for every training example pass no gradient back: when
-        a whole hidden layer is dead, training has silently stopped. Say which."""
-        if self.network.activation != "relu" or len(self.network.sizes) < 3:
-            return None
-        a = self.network.forward(self.X).a
-        for l in range(1, len(a) - 1):
-            if not (a[l] > 0).any():
-                return (f"All {a[l].shape[1]} units of hidden layer {l + 1} output 0 for every "
-                        "training example (dead ReLUs): no gradient flows back through them, so "
-                        "nothing before them learns. Reset with a lower learning rate, or choose tanh.")
-        return None
+    def stalled_layer(self) -> str | None:
+        """A hidden layer that passes no gradient back (dead ReLUs, saturated units), said in
+        words: training has silently stopped without diverging."""
+        return stalled_layer(self.network, self.X, self.Y)
 
     # -- moments ---------------------------------------------------------------------
     def fields(self) -> dict:
