@@ -79,7 +79,7 @@ def test_exported_python_script_rebuilds_the_network(client, tmp_path):
 def test_static_files_are_gzipped_versioned_and_cached(client):
     page = client.get("/").get_data(as_text=True)
     assert "/static/js/main.js?v=" in page
-    url = page.split('src="/static/js/main.js?v=')[1].split('"')[0]
+    url = page.split('"/static/js/main.js?v=')[1].split('"')[0]   # preloaded; boot.js imports it
     r = client.get(f"/static/js/main.js?v={url}", headers={"Accept-Encoding": "gzip"})
     assert r.headers["Content-Encoding"] == "gzip"
     assert "immutable" in r.headers["Cache-Control"]

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, request, url_for
 from markupsafe import Markup
 
 COMPRESSIBLE = {".js", ".css", ".svg", ".json", ".html", ".txt", ".map"}
@@ -40,7 +40,18 @@ class AssetStore:
         self._cache: dict[str, Asset] = {}
         self._lock = threading.Lock()
 
-    def get(self, filename: str) -> Asset | None:
+    def get(self, filename: str, seen: dict | None = None) -> Asset | None:
+        """The file, read again if it (or a module it imports) changed on disk. `seen`: the
+        files already checked for this request (a page names ~30 modules, which import
+        each other: checked once each, not once per path to them)."""
+        if seen is not None and filename in seen:
+            return seen[filename]
+        asset = self._get(filename, seen)
+        if seen is not None:
+            seen[filename] = asset
+        return asset
+
+    def _get(self, filename: str, seen: dict | None) -> Asset | None:
         if "\x00" in filename:   # no file has one; the OS would refuse the path
             return None
         path = (self.root / filename).resolve()
@@ -52,13 +63,14 @@ class AssetStore:
             return None
         asset = self._cache.get(filename)
         if asset is not None and asset.mtime == mtime and all(   # edited files are read again
-                (dep := self.get(name)) is not None and dep.version == version for name, version in asset.imports):
+                (dep := self.get(name, seen)) is not None and dep.version == version
+                for name, version in asset.imports):
             return asset
         if not path.is_file():
             return None
         body, imports = path.read_bytes(), []
         if path.suffix == ".js" and not filename.startswith("vendor/"):
-            body = self._version_imports(filename, body, imports)
+            body = self._version_imports(filename, body, imports, seen)
         gzipped = gzip.compress(body, 9, mtime=0) if path.suffix in COMPRESSIBLE else None
         mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if mimetype.startswith("text/") or path.suffix == ".js":
@@ -69,14 +81,14 @@ class AssetStore:
         return asset
 
 
-    def _version_imports(self, filename: str, body: bytes, imports: list) -> bytes:
+    def _version_imports(self, filename: str, body: bytes, imports: list, seen: dict | None) -> bytes:
         """Point every relative import at its content-hashed URL. The importer's own hash
         then covers its imports', so a change anywhere reaches the page."""
         base = PurePosixPath(filename).parent
 
         def versioned(match: re.Match) -> bytes:
             target = posixpath.normpath(str(base / match.group(2).decode()))
-            asset = self.get(target)
+            asset = self.get(target, seen)
             if asset is None:
                 return match.group(0)
             imports.append((target, asset.version))
@@ -85,12 +97,12 @@ class AssetStore:
         return MODULE_IMPORT.sub(versioned, body)
 
 
-    def module_graph(self, filename: str) -> list[str]:
+    def module_graph(self, filename: str, checked: dict | None = None) -> list[str]:
         """Every module `filename` imports, directly or not (for <link rel=modulepreload>)."""
         seen: list[str] = []
         todo = [filename]
         while todo:
-            asset = self.get(todo.pop())
+            asset = self.get(todo.pop(), checked)
             for name, _ in asset.imports if asset else ():
                 if name not in seen:
                     seen.append(name)
@@ -102,14 +114,19 @@ def store() -> AssetStore:
     return current_app.extensions["assets"]
 
 
+def checked() -> dict:
+    """The files this request already checked on disk (see AssetStore.get)."""
+    return g.setdefault("assets_checked", {})
+
+
 def asset_url(filename: str) -> str:
-    asset = store().get(filename)
+    asset = store().get(filename, checked())
     return url_for("assets.static", filename=filename, v=asset.version if asset else None)
 
 
 @bp.get("/static/<path:filename>")
 def static(filename: str):
-    asset = store().get(filename)
+    asset = store().get(filename, checked())
     if asset is None:
         abort(404)
     etag = f'"{asset.version}"'
@@ -130,14 +147,14 @@ def static(filename: str):
 def inline_css(filename: str) -> Markup:
     """A stylesheet's text for a <style> element in the page: the first paint then waits
     for no request but the page's own (our CSS has no url() or @import to resolve)."""
-    asset = store().get(filename)
+    asset = store().get(filename, checked())
     if asset is None:
         raise FileNotFoundError(filename)
     return Markup(asset.body.decode().replace("</", "<\\/"))
 
 
 def module_preloads(filename: str) -> list[str]:
-    return [asset_url(name) for name in store().module_graph(filename)]
+    return [asset_url(name) for name in store().module_graph(filename, checked())]
 
 
 COMPRESSED_TYPES = ("text/html", "application/json", "text/csv", "text/x-python")
