@@ -227,10 +227,23 @@ INIT_SCRIPT = r"""
     if (!document.querySelector(%(heat)s)) return;
     heat.disconnect();
     B.firstHeat = performance.now();
-    B.afterPaint((t) => { B.firstHeatPaint = t; });
+    B.afterPaint((t) => { if (B.firstHeatPaint === null || t < B.firstHeatPaint) B.firstHeatPaint = t; });
   });
   heat.observe(document, { childList: true, subtree: true, attributes: true,
                            attributeFilter: ["hidden", "class", "data-loaded"] });
+  // A server heatmap image carries elementtiming="heat": Chromium reports the time of the
+  // frame that painted it (renderTime), which is exact where the load event above runs late.
+  if (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes.includes("element")) {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.identifier !== "heat" || !e.renderTime) continue;
+        if (B.firstHeatPaint === null || e.renderTime < B.firstHeatPaint) {
+          B.firstHeatPaint = e.renderTime;
+          B.firstHeat = e.loadTime || e.renderTime;
+        }
+      }
+    }).observe({ type: "element", buffered: true });
+  }
   // The loss chart (charts.js): its train curve drawn with at least one point.
   document.addEventListener("DOMContentLoaded", () => {
     const chart = document.getElementById("loss-chart");

@@ -193,7 +193,7 @@ def diagram_svg(frame: dict) -> Markup:
                 at = (f"left:{100 * (x - s / 2) / WIDTH:.3f}%;top:{100 * (y - s / 2) / HEIGHT:.3f}%;"
                       f"width:{100 * s / WIDTH:.3f}%;height:{100 * s / HEIGHT:.3f}%")
                 images.append(f'<img class="nd-ssr-heat" data-layer="{l}" data-unit="{i}" alt="" '
-                              f'decoding="sync" style="{at}" src="{uri}">')
+                              f'decoding="sync" elementtiming="heat" style="{at}" src="{uri}">')
             parts.append(f'<rect {box} rx="{round(s / 8)}" fill="{PENDING_FILL}" stroke="#555" stroke-width="1"/>')
         label = f'a<tspan dy="-0.4em" font-size="0.75em">({l + 1})</tspan>'
         parts.append(f'<text x="{_r1(c["x"])}" y="16" text-anchor="middle" font-weight="600">{label}</text>')
