@@ -32,8 +32,12 @@ counted. The 1-minute load average is printed at the start and the end, and the
 machine's calibration beside it: bare engine epochs/s (`train_epoch`) of the default
 network, measured in this process at the start and at the end.
 
+Two options change the conditions for both pages alike: `--cpu-throttle RATE` slows the
+page's renderer RATE times (a student's small laptop; the server keeps this machine's CPU,
+as a classroom server would), and `--uncapped` lifts the 60 Hz frame-rate limit.
+
     python -m benchmarks.peer --peer http://127.0.0.1:PORT/ [--runs 3] [--seconds 5]
-                              [--chromium PATH] [--json PATH]
+                              [--cpu-throttle RATE] [--uncapped] [--chromium PATH] [--json PATH]
 """
 
 import argparse
@@ -144,6 +148,8 @@ LABELS = {
 class Side:
     """One page of the comparison: where it is, how to play and pause it, its epoch counter."""
 
+    throttle = 1.0      # CPU slow-down of the page's renderer (--cpu-throttle), both sides alike
+
     def __init__(self, name: str, base: str, urls: dict[str, str], heat: str, pid: int = 0) -> None:
         self.name, self.base, self.urls, self.heat, self.pid = name, base, urls, heat, pid
 
@@ -151,6 +157,8 @@ class Side:
         context, page = new_page(browser, self.base)
         page.add_init_script(HEAT_SCRIPT % json.dumps(self.heat))
         cdp = context.new_cdp_session(page)
+        if self.throttle > 1:
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": self.throttle})
         network_log = NetworkLog(cdp) if log else None
         page.goto(self.urls[network])
         wait_for(page, "() => window.__bench.firstHeatPaint != null", what="paint a node heatmap")
@@ -358,14 +366,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per playing window (default 5)")
     parser.add_argument("--chromium", metavar="PATH", help="the Chromium to drive (default: chromium on PATH)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures to this JSON file")
+    parser.add_argument("--cpu-throttle", type=float, default=1.0, metavar="RATE",
+                        help="slow both pages' renderer down RATE times (CDP Emulation.setCPUThrottlingRate): "
+                             "a student's small laptop, while the server keeps this machine's CPU (default 1)")
     parser.add_argument("--uncapped", action="store_true",
                         help="render without vsync or frame-rate limit: frames/s is each page's headroom, "
                              "not the display's 60 Hz ceiling")
     args = parser.parse_args()
     if sync_playwright is None:
         raise SystemExit("this benchmark needs Playwright for Python: pip install playwright")
-    if not 1 <= args.runs <= 20 or not 1 <= args.seconds <= 60:
-        parser.error("--runs 1–20, --seconds 1–60")
+    if not 1 <= args.runs <= 20 or not 1 <= args.seconds <= 60 or not 1 <= args.cpu_throttle <= 20:
+        parser.error("--runs 1–20, --seconds 1–60, --cpu-throttle 1–20")
+    Side.throttle = args.cpu_throttle
     if urlsplit(args.peer).hostname not in (HOST, "localhost"):
         parser.error(f"--peer must be served on {HOST}")
     start_load = load_average()
@@ -379,11 +391,12 @@ def main() -> None:
     with server() as (port, process), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=ARGS + (UNCAPPED if args.uncapped else []),
                                      headless=True)
-        figures["uncapped"] = args.uncapped
+        figures["uncapped"], figures["cpu_throttle"] = args.uncapped, args.cpu_throttle
         try:
             sides = [Ours(port, process.pid), Peer(args.peer)]
             figures["browser"] = f"Chromium {browser.version}"
-            print(f"{figures['browser']}, headless{', uncapped frame rate' if args.uncapped else ''}, "
+            slow = f", renderer CPU throttled {args.cpu_throttle:g}×" if args.cpu_throttle > 1 else ""
+            print(f"{figures['browser']}, headless{', uncapped frame rate' if args.uncapped else ''}{slow}, "
                   f"ours on {HOST}:{port}, peer {args.peer}\n", flush=True)
             for side in sides:                  # warm both servers and the browser
                 context, *_ = side.open(browser, "default")
