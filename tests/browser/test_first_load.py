@@ -6,20 +6,11 @@ right column's own charts answer hover and export PNGs."""
 import base64
 import re
 import struct
-import time
 import urllib.request
 import zlib
 
+from tests.browser.test_page import wait_until
 from tests.conftest import ARTIFACTS
-
-
-def wait_until(page, expression: str, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if page.evaluate(expression):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {expression}")
 
 
 def read_png(data: bytes) -> tuple[int, int, list[bytes]]:

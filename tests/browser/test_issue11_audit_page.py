@@ -13,6 +13,7 @@ import pytest
 
 from app.engine import work_counts
 from tests.browser.test_page import open_page, wait_until
+from tests.browser.test_panel_numbers import server_frame as frame
 from tests.browser.test_panels import api, fmt3, open_panels
 from tests.conftest import ARTIFACTS
 
@@ -20,16 +21,6 @@ from tests.conftest import ARTIFACTS
 def shot(page, name: str, selector: str | None = None) -> None:
     target = page.locator(selector) if selector else page
     target.screenshot(path=str(ARTIFACTS / f"issue11-audit-{name}.png"))
-
-
-def frame(page) -> dict:
-    """The session's current frame, as the stream sends it."""
-    sid = page.evaluate("document.getElementById('session-id').value")
-    return page.evaluate("""(sid) => new Promise((resolve, reject) => {
-        const es = new EventSource('/api/sessions/' + sid + '/events');
-        setTimeout(() => { es.close(); reject(new Error('no frame')); }, 5000);
-        es.addEventListener('frame', (e) => { es.close(); resolve(JSON.parse(e.data)); });
-    })""", sid)
 
 
 def text(page, selector: str) -> str:
