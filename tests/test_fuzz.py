@@ -111,6 +111,9 @@ PATH_TEXT = st.lists(st.sampled_from([*"abcjs./%_-~", "\x00", "²", "٣", "🧠"
 def test_odd_paths_never_500(client, tail, prefix):
     from urllib.parse import quote
     for path in (prefix + tail, prefix + quote(tail, safe="/%")):
+        # The test client reads a leading "//" as the start of a host name ("//‮/" failed
+        # in Werkzeug's IDNA encoding before any request was made): send one slash.
+        path = "/" + path.lstrip("/")
         for method in ("get", "head"):
             response = getattr(client, method)(path)
             response.close()

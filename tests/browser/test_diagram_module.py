@@ -259,6 +259,10 @@ def test_phases_highlight_the_right_column(page):
 
     page.evaluate("() => window.fixture.diagram.setMode('fast')")
     show(page, "default", step=1234, epoch=49.43)
+    # fast mode refreshes the caption at most ~20×/s, with a trailing draw for the last frame
+    end = time.monotonic() + 2
+    while caption(page) != "Training — step 1,234 · epoch 49.4" and time.monotonic() < end:
+        time.sleep(0.02)
     assert caption(page) == "Training — step 1,234 · epoch 49.4"
 
 
