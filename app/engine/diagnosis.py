@@ -17,14 +17,13 @@ NO_BETTER = 0.9            # J at least this share of a constant guess's J
 
 def constant_guess_cost(output: str, loss: str, Y: np.ndarray) -> float:
     """J of the best constant prediction h = mean(y): what a network that learned
-    nothing about x achieves."""
-    y_bar = Y.mean(axis=0)
-    if loss == "mse":
-        return float(0.5 * Y.var(axis=0).sum())
-    p = np.clip(y_bar, 1e-12, 1 - 1e-12)
-    if output == "softmax":
-        return float(-np.sum(y_bar * np.log(p)))
-    return float(-np.sum(y_bar * np.log(p) + (1 - y_bar) * np.log(1 - p)))
+    nothing about x achieves. The loss's own J, fed that h (and the z that gives it)."""
+    if loss != "cross_entropy":                  # MSE reads h alone
+        a = np.broadcast_to(Y.mean(axis=0), Y.shape)
+        return cost(output, loss, a, a, Y)
+    a = np.broadcast_to(np.clip(Y.mean(axis=0), 1e-12, 1 - 1e-12), Y.shape)
+    z = np.log(a) if output == "softmax" else np.log(a) - np.log1p(-a)
+    return cost(output, loss, z, a, Y)
 
 
 def stalled_layer(net: Network, X: np.ndarray, Y: np.ndarray) -> str | None:
