@@ -37,7 +37,8 @@ page's renderer RATE times (a student's small laptop; the server keeps this mach
 as a classroom server would), and `--uncapped` lifts the 60 Hz frame-rate limit.
 
     python -m benchmarks.peer --peer http://127.0.0.1:PORT/ [--runs 3] [--seconds 5]
-                              [--cpu-throttle RATE] [--uncapped] [--chromium PATH] [--json PATH]
+                              [--cpu-throttle RATE] [--uncapped] [--only first-load|playing]
+                              [--chromium PATH] [--json PATH]
 """
 
 import argparse
@@ -286,17 +287,20 @@ def playing(browser, side: Side, network: str, seconds: float) -> dict:
     return figures
 
 
-def one_run(browser, side: Side, seconds: float) -> dict:
-    cold = cold_load(browser, side)
-    d = playing(browser, side, "default", seconds)
-    b = playing(browser, side, "big", seconds)
-    return {
-        "fps_default": d["fps"], "fps_big": b["fps"], "busy_default": d["busy"], "busy_big": b["busy"],
-        "thread_cpu_default": d["thread_cpu"], "thread_cpu_big": b["thread_cpu"],
-        "epochs_default": d["epochs_per_s"], "epochs_big": b["epochs_per_s"],
-        "heat_ms": cold["heat"], "fcp_ms": cold["fcp"], "gzip_bytes": cold["gzip"], "wire_bytes": cold["wire"],
-        "cold": cold, "default": d, "big": b,
-    }
+def one_run(browser, side: Side, seconds: float, only: str | None = None) -> dict:
+    """Every figure of one side; `only` ("first-load" or "playing") skips the other half."""
+    out = dict.fromkeys(TARGETS)
+    if only != "playing":
+        cold = cold_load(browser, side)
+        out.update(heat_ms=cold["heat"], fcp_ms=cold["fcp"], gzip_bytes=cold["gzip"], wire_bytes=cold["wire"],
+                   cold=cold)
+    if only != "first-load":
+        d = playing(browser, side, "default", seconds)
+        b = playing(browser, side, "big", seconds)
+        out.update(fps_default=d["fps"], fps_big=b["fps"], busy_default=d["busy"], busy_big=b["busy"],
+                   thread_cpu_default=d["thread_cpu"], thread_cpu_big=b["thread_cpu"],
+                   epochs_default=d["epochs_per_s"], epochs_big=b["epochs_per_s"], default=d, big=b)
+    return out
 
 
 # -- output ----------------------------------------------------------------------------------
@@ -343,9 +347,13 @@ def details(runs: dict[str, list[dict]]) -> list[list[str]]:
     for key, label in (("thread_cpu_default", "main thread CPU (ThreadTime), default"),
                        ("thread_cpu_big", "main thread CPU (ThreadTime), big"),
                        ("wire_bytes", "first load as served (wire, headers included)")):
+        if any(r.get(key) is None for r in runs["ours"] + runs["peer"]):
+            continue
         rows.append([label, show(key, median([r[key] for r in runs["ours"]])),
                      show(key, median([r[key] for r in runs["peer"]]))])
     for net in ("default", "big"):
+        if any(net not in r for r in runs["ours"] + runs["peer"]):
+            continue
         for key, label in (("frames_per_s", "SSE frames/s"), ("page_raf_per_s", "page's rAF callbacks/s"),
                            ("frame_interval_p95_ms", "p95 frame interval (ms)"), ("heap_mb", "JS heap (MB)")):
             rows.append([f"{label}, {net}", fmt(median([r[net][key] or 0 for r in runs["ours"]])),
@@ -372,6 +380,8 @@ def main() -> None:
     parser.add_argument("--uncapped", action="store_true",
                         help="render without vsync or frame-rate limit: frames/s is each page's headroom, "
                              "not the display's 60 Hz ceiling")
+    parser.add_argument("--only", choices=["first-load", "playing"],
+                        help="measure only the cold first loads, or only the playing windows")
     args = parser.parse_args()
     if sync_playwright is None:
         raise SystemExit("this benchmark needs Playwright for Python: pip install playwright")
@@ -404,7 +414,7 @@ def main() -> None:
             for i in range(args.runs):
                 for side in (sides if i % 2 == 0 else sides[::-1]):
                     print(f"run {i + 1}/{args.runs}: {side.name} ...", flush=True)
-                    figures["runs"][side.name].append(one_run(browser, side, args.seconds))
+                    figures["runs"][side.name].append(one_run(browser, side, args.seconds, args.only))
         finally:
             browser.close()
     calibration.append(calibrate_machine())
@@ -416,6 +426,8 @@ def main() -> None:
     print_table(["figure", "ours", "peer", "ratio", "goal", "met"], rows)
     print_table(["also", "ours", "peer"], details(figures["runs"]))
     for name in ("ours", "peer"):
+        if "cold" not in figures["runs"][name][-1]:
+            continue
         top = figures["runs"][name][-1]["cold"]["files"][:6]
         print(f"{name}, biggest files of the first load (gzip): "
               + ", ".join(f"{p} {n / 1024:,.1f} KB" for p, n in top))

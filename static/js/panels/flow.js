@@ -51,9 +51,12 @@ export function initFlow(app) {
     if (g.length > 1) s += `, ‖∂J/∂W${courseLayer(g.length - 1)}‖ = ${fmt(lastG)} for the last`;
     s += ". ";
     if (g.length === 1) s += "One layer of weights (logistic regression): nothing to vanish through.";
-    else if (isNum(first) && isNum(lastG) && first > 0 && lastG / first >= 10) {
-      s += `The first layer gets ${fmt(lastG / first)}× less gradient than the last: it is vanishing on its way back` +
-        (f.activation === "sigmoid" ? " (sigmoid's g′ ≤ 0.25 at every layer)." : ".");
+    else if (isNum(first) && isNum(lastG) && first > 0 && lastG / first >= 3) {
+      // One batch's gradient is noisy, so a factor between 3 and 10 is still called a
+      // shrinking gradient, not a similar one.
+      const why = f.activation === "sigmoid" ? " (sigmoid's g′ ≤ 0.25 at every layer)." : ".";
+      s += `The first layer gets ${fmt(lastG / first)}× less gradient than the last: ` +
+        (lastG / first >= 10 ? "it is vanishing on its way back" : "it shrinks on its way back") + why;
     } else if (isNum(first) && first === 0) {
       s += "The first layer gets no gradient at all.";
     } else s += "The gradient reaches every layer with a similar size.";
