@@ -113,7 +113,12 @@ def test_page_and_json_are_gzipped_and_the_page_carries_its_first_frame(client):
     import json
     frame = json.loads(frame_json)
     assert frame["sizes"] == [2, 4, 2, 1] and frame["step"] == 0
-    assert 'rel="modulepreload" href="/static/js/diagram.js?v=' in html
+    # Nothing but boot.js is requested before the first paint; the rest is listed for it.
+    after = json.loads(html.split('<script type="application/json" id="after-paint">')[1].split("</script>")[0])
+    assert any(u.startswith("/static/js/diagram.js?v=") for u in after["modules"])
+    assert [u.split("?")[0] for u in after["styles"]] == ["/static/css/check.css", "/static/css/panels.css"]
+    assert after["scripts"][0].startswith("/static/vendor/htmx-")
+    assert "modulepreload" not in html and '<link rel="stylesheet"' not in html and "<script src=" not in html
     assert 'data-session="' not in html                 # a page load holds no session
     sid = client.post("/api/sessions", json={}).get_json()["id"]
     r = client.get(f"/api/sessions/{sid}/data", headers={"Accept-Encoding": "gzip"})

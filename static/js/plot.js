@@ -6,7 +6,7 @@
 import { MINUS } from "./format.js";
 
 const NS = "http://www.w3.org/2000/svg";
-const FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+const FAMILY = "system-ui, sans-serif";
 
 /** The page's type scale (app.css: 14 px text, 18 px on a projector): chart text follows it. */
 const typeScale = () => (parseFloat(getComputedStyle(document.documentElement).fontSize) || 14) / 14;

@@ -228,7 +228,7 @@ export function fmtTime(s) {
   return `${fmt(s)} s`;
 }
 
-export const PLOT_FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 11, color: "#333" };
+export const PLOT_FONT = { family: "system-ui, sans-serif", size: 11, color: "#333" };
 export const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtons: [["toImage"]] };
 
 /**
