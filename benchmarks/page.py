@@ -13,8 +13,10 @@ MutationObservers. The page's CSP forbids eval, so Python polls with page.evalua
 1. Smooth page, the default network (2-4-2-1 tanh, batch 10, circle) and the big one
    (2-8-8-8-8-8-8-1 tanh, batch 1, spiral), each playing at speed "max" for
    --windows windows of --seconds seconds, paused between them to time the baseline:
-   - frames the page renders per second: callbacks per second of a requestAnimationFrame
-     loop the benchmark runs (only during this part)                         ≥ 55
+   - frames per second that show new training: rendering updates (callbacks of a
+     requestAnimationFrame loop the benchmark runs, only during this part) with at
+     least one new SSE frame since the previous one. The loop's own rate is shown
+     beside it: a page that is idle between frames renders 60/s whatever it shows ≥ 55
    - main thread busy: CDP `Performance.getMetrics`, the growth of `TaskDuration`
      (wall time of every task on the renderer's main thread: script, style, layout,
      paint, parsing, GC) over the growth of its `Timestamp`. Chosen over long-task
@@ -118,7 +120,7 @@ INIT_SCRIPT = r"""
 (() => {
   if (window !== window.top || window.__bench) return;
   const B = window.__bench = {
-    raf: 0, rafTimes: [], loop: false, pageRaf: 0, inFrame: false,
+    raf: 0, rafTimes: [], loop: false, pageRaf: 0, inFrame: false, shown: 0, shownAt: 0,
     frames: [], esCreated: null, firstFrame: null,
     firstNodes: null, firstPaint: null, katex: null, plotly: null, lossChart: null,
     firstHeat: null, firstHeatPaint: null,
@@ -156,6 +158,9 @@ INIT_SCRIPT = r"""
       if (!B.loop) return;
       B.raf++;
       if (B.rafTimes.length < 100000) B.rafTimes.push(ts);
+      // a rendering update that shows at least one new SSE frame (the diagram draws the
+      // newest frame in the same update)
+      if (B.frames.length !== B.shownAt) { B.shown++; B.shownAt = B.frames.length; }
       nativeRaf(tick);
     };
     nativeRaf(tick);
@@ -311,7 +316,7 @@ ARM_TRIAL = r"""
 """
 
 WINDOW_COUNTERS = """() => { const B = window.__bench;
-  return {now: performance.now(), raf: B.raf, pageRaf: B.pageRaf, longTasks: B.longTasks,
+  return {now: performance.now(), raf: B.raf, pageRaf: B.pageRaf, shown: B.shown, longTasks: B.longTasks,
           longTaskMs: B.longTaskMs}; }"""
 FRAMES_BETWEEN = "([a, b]) => window.__bench.frames.filter((f) => f[0] >= a && f[0] <= b)"
 RAF_BETWEEN = "([a, b]) => window.__bench.rafTimes.filter((t) => t >= a && t <= b)"
@@ -408,6 +413,8 @@ def window_figures(page, a: dict, b: dict) -> dict:
     return {
         "seconds": seconds,
         "fps": (pb["raf"] - pa["raf"]) / seconds,
+        # frames that showed new training (None for a page without an SSE stream)
+        "shown_fps": (pb["shown"] - pa["shown"]) / seconds if frames else None,
         "frame_interval_p95_ms": gaps[int(0.95 * (len(gaps) - 1))] if gaps else None,
         "frames_over_50ms": sum(g > 50 for g in gaps),
         "page_raf_per_s": (pb["pageRaf"] - pa["pageRaf"]) / seconds,
@@ -865,6 +872,7 @@ def print_smooth(runs: dict) -> None:
     rows = [
         ["network", *col(lambda r: "-".join(map(str, r["sizes"])))],
         ["windows × seconds", *col(lambda r: f"{len(r['windows'])} × {r['seconds']:.1f}")],
+        ["frames/s showing new training", *col(lambda r: fmt(r["shown_fps"]))],
         ["rendered frames/s (rAF loop)", *col(lambda r: fmt(r["fps"]))],
         ["  p95 frame interval", *col(lambda r: ms(r["frame_interval_p95_ms"]))],
         ["  frames > 50 ms apart per window", *col(lambda r: fmt(r["frames_over_50ms"]))],
@@ -950,15 +958,15 @@ def comparison(figures: dict) -> list[list[str]]:
     t = TARGETS
     rows = []
     if d:
-        rows += [["frames/s, default network", fmt(d["fps"]), str(PEER["fps_default"]), f"≥ {t['fps']}",
-                  met(d["fps"] >= t["fps"])],
+        rows += [["frames/s, default network", fmt(d["shown_fps"]), str(PEER["fps_default"]), f"≥ {t['fps']}",
+                  met((d["shown_fps"] or 0) >= t["fps"])],
                  ["main thread busy, default network", pct(d["busy"]), "—", f"≤ {pct(t['busy'])}",
                   met(d["busy"] <= t["busy"])],
                  ["epochs/s while live, default", fmt(d["epochs_per_s"]), str(PEER["epochs_default"]),
                   f"≥ {t['epochs_default']}", met((d["epochs_per_s"] or 0) >= t["epochs_default"])]]
     if b:
-        rows += [["frames/s, big network", fmt(b["fps"]), str(PEER["fps_big"]), f"≥ {t['fps']}",
-                  met(b["fps"] >= t["fps"])],
+        rows += [["frames/s, big network", fmt(b["shown_fps"]), str(PEER["fps_big"]), f"≥ {t['fps']}",
+                  met((b["shown_fps"] or 0) >= t["fps"])],
                  ["main thread busy, big network", pct(b["busy"]), pct(PEER["busy_big"]), f"≤ {pct(t['busy'])}",
                   met(b["busy"] <= t["busy"])],
                  ["epochs/s while live, big", fmt(b["epochs_per_s"]), str(PEER["epochs_big"]),

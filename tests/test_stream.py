@@ -4,6 +4,7 @@ no backlog for a slow reader, 404/429 where due."""
 import http.client
 import json
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -19,10 +20,10 @@ def post(base: str, path: str, body: dict | None = None) -> dict:
 class EventReader:
     """A minimal SSE client: yields (event, data) pairs, with a deadline."""
 
-    def __init__(self, base: str, session_id: str) -> None:
+    def __init__(self, base: str, session_id: str, query: str = "") -> None:
         host, port = base.removeprefix("http://").split(":")
         self.conn = http.client.HTTPConnection(host, int(port), timeout=10)
-        self.conn.request("GET", f"/api/sessions/{session_id}/events")
+        self.conn.request("GET", f"/api/sessions/{session_id}/events{query}")
         self.response = self.conn.getresponse()
 
     def events(self, seconds: float, limit: int = 10_000):
@@ -134,3 +135,36 @@ def test_unknown_session_stream_is_404(live_server):
         assert json.loads(e.read())["error"]["field"] == "id"
     else:
         pytest.fail("expected 404")
+
+
+@pytest.mark.parametrize("fps", [5, 20])
+def test_a_reader_that_asks_for_fewer_frames_gets_that_many_each_the_newest(live_server, fps):
+    s = post(live_server, "/api/sessions", {"seed": 1, "speed": "max"})
+    post(live_server, f"/api/sessions/{s['id']}/run")
+    paced, full = EventReader(live_server, s["id"], f"?fps={fps}"), EventReader(live_server, s["id"])
+    try:
+        start = time.monotonic()
+        steps = [json.loads(d)["step"] for name, d in paced.events(3.0) if name == "frame"]
+        seconds = time.monotonic() - start
+        full_count = sum(1 for name, _ in full.events(1.0) if name == "frame")
+    finally:
+        paced.close()
+        full.close()
+    assert len(steps) <= fps * seconds + 2, (len(steps), seconds)
+    assert len(steps) >= 0.6 * fps * seconds, (len(steps), seconds)    # the pace is kept, not starved
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)     # each a newer state
+    assert full_count > fps                                              # the other reader is not paced
+
+
+@pytest.mark.parametrize("fps", ["0", "61", "abc", "5.5", "-3", "²", ""])
+def test_a_bad_fps_is_a_400_that_names_it_and_holds_no_stream(live_server, fps):
+    s = post(live_server, "/api/sessions", {"seed": 1})
+    for _ in range(6):                    # more than the streams a session may hold
+        conn = http.client.HTTPConnection(live_server.removeprefix("http://").split(":")[0],
+                                          int(live_server.rsplit(":", 1)[1]), timeout=10)
+        conn.request("GET", f"/api/sessions/{s['id']}/events?fps={urllib.parse.quote(fps)}")
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        conn.close()
+        assert r.status == 400
+        assert body["error"]["field"] == "fps" and "1 to 60" in body["error"]["message"]

@@ -5,6 +5,10 @@ state is *now*, so a slow reader skips states instead of queueing them: latest
 frame wins, no backlog, and the training worker never waits on a socket. A frame
 leaves out "heatmaps" and "boundary" when this stream has sent the same pictures
 already (docs/frames.md); the page keeps the last ones it got.
+
+`?fps=N` (1–60) sends at most N frames a second: a page that draws fewer frames than
+it receives (a slow laptop, a background tab) asks for fewer, instead of paying to
+receive and decode frames it never shows (static/js/stream.js).
 """
 
 import socket
@@ -15,7 +19,8 @@ from flask import Blueprint, Response, current_app, request
 from .helpers import NOT_FOUND, error_response, store
 
 bp = Blueprint("stream", __name__, url_prefix="/api")
-MIN_INTERVAL = 1 / 60
+MAX_FPS = 60
+MIN_INTERVAL = 1 / MAX_FPS
 SEND_BUFFER = 32 * 1024
 
 
@@ -75,6 +80,10 @@ def events(session_id: str):
     session = store().get(session_id)
     if session is None:
         return error_response(404, NOT_FOUND, "id")
+    fps = request.args.get("fps", str(MAX_FPS))
+    if not (fps.isascii() and fps.isdecimal()) or not 1 <= int(fps) <= MAX_FPS:
+        return error_response(400, f"fps must be a whole number of frames a second from 1 to {MAX_FPS}", "fps")
+    interval = 1 / int(fps)
     heartbeat = current_app.config["STREAM_HEARTBEAT"]
     max_seconds = current_app.config["STREAM_MAX_SECONDS"]
     sessions = store()
@@ -88,7 +97,13 @@ def events(session_id: str):
         sent_seq, sent_status, sent_cursor, sent_pictures = -1, None, None, None
         last_send, end = 0.0, time.monotonic() + max_seconds
         while time.monotonic() < end:
-            encoded = next_frame(session, sent_seq, heartbeat, last_send + MIN_INTERVAL)
+            wait = last_send + interval - time.monotonic()
+            if wait > 0 and session.status == "running":
+                # this reader's pace: a frame is asked for now, so that one is ready when it ends
+                with session.changed:
+                    session.frame_wanted = True
+                time.sleep(wait)
+            encoded = next_frame(session, sent_seq, heartbeat, last_send + interval)
             if session.closed:
                 break
             if encoded is None:

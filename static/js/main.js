@@ -9,7 +9,7 @@
 
 import { NetworkDiagram } from "./diagram.js";
 import { BoundaryChart, LossChart, loadPlotly } from "./charts.js";
-import { SessionStream } from "./stream.js";
+import { SessionStream, MAX_FPS } from "./stream.js";
 import { fmt, fmtEpoch, fmtInt, courseLayer, sub } from "./format.js";
 import { initPanels } from "./panels/index.js";
 import { Timeline } from "./timeline.js";
@@ -164,6 +164,13 @@ function onConnection(state) {
   body.dataset.connection = state;
 }
 
+// The stream follows what this page can draw (stream.js: nextFps); said on hover.
+function onPace(fps) {
+  body.dataset.streamFps = fps;
+  $("connection").title = fps < MAX_FPS
+    ? `This page shows about ${fps} frames a second, so the server sends it no more than that.` : "";
+}
+
 function onLost(newId, { recovered, dropped }) {
   adopt(newId);
   if (recovered) {
@@ -235,7 +242,7 @@ initExports({ api, sessionId, root: $("export-tools") });
 const first = document.getElementById("first-frame");
 if (first) onFrame(JSON.parse(first.textContent));
 
-const stream = new SessionStream(null, { onFrame, onStatus, onConnection, onLost });
+const stream = new SessionStream(null, { onFrame, onStatus, onConnection, onLost, onPace });
 
 async function start() {
   const id = stored();

@@ -8,6 +8,30 @@
 // says so instead of retrying for ever. With no session yet (a fresh page), the first
 // recovery is simply the creation of the session.
 
+// Pacing. A page that cannot draw every frame (a small laptop, a busy machine, a
+// background tab) still pays to receive and decode each one. Every PACE_WINDOW_MS the
+// stream compares the frames it received with the frames that reached a rendering
+// update (a requestAnimationFrame after at least one new frame) and, if it shows far
+// fewer, reopens the stream asking the server for about as many as it shows
+// (events?fps=N); once it shows all it gets, it asks for twice as many, up to 60.
+// The first window after an open is not judged: the page may still be starting.
+const PACE_WINDOW_MS = 1000;
+export const MIN_FPS = 4;
+export const MAX_FPS = 60;
+
+/** The frame rate to ask for after a window, or null to keep `fps`. */
+export function nextFps(fps, received, shown, seconds) {
+  if (received < Math.min(8, 0.5 * fps * seconds)) return null;   // paused or stepping: nothing to judge
+  if (shown < 0.8 * received) {
+    const want = Math.max(MIN_FPS, Math.min(MAX_FPS, Math.ceil((1.1 * shown) / seconds)));
+    return want < 0.9 * fps ? want : null;
+  }
+  if (fps < MAX_FPS && shown >= 0.95 * received && received / seconds >= 0.8 * fps) {
+    return Math.min(MAX_FPS, 2 * fps);
+  }
+  return null;
+}
+
 const MAX_ATTEMPTS = 12;        // ≈ 2 minutes of backoff
 const MAX_DELAY = 15;           // seconds
 const JSON_HEADERS = { "Content-Type": "application/json" };
@@ -23,24 +47,39 @@ function retryAfter(response, attempt) {
 export class SessionStream {
   // onLost(newId, {recovered, dropped}): a new session replaced a lost one (recovered)
   // or was created for a fresh page; dropped names the link's settings it had to leave out.
-  constructor(sessionId, { onFrame, onStatus, onPhase, onConnection, onLost }) {
+  constructor(sessionId, { onFrame, onStatus, onPhase, onConnection, onLost, onPace }) {
     this.id = sessionId;
-    this.handlers = { onFrame, onStatus, onPhase, onConnection, onLost };
+    this.handlers = { onFrame, onStatus, onPhase, onConnection, onLost, onPace };
     this.source = null;
     this.recovering = false;
     this.failures = 0;          // opens in a row that never reached "open"
+    this.fps = MAX_FPS;         // frames a second asked of the server (see nextFps)
+    this.pace = { received: 0, shown: 0, pending: false, timer: 0, since: 0 };
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && this.fps < MAX_FPS && this.source) this.repace(MAX_FPS);
+    });
   }
 
   open() {
     this.close();
-    const source = new EventSource(`/api/sessions/${this.id}/events`);
+    const query = this.fps < MAX_FPS ? `?fps=${this.fps}` : "";
+    const source = new EventSource(`/api/sessions/${this.id}/events${query}`);
     this.source = source;
+    const pace = this.pace;
+    Object.assign(pace, { received: 0, shown: 0, since: performance.now(), windows: 0 });
+    pace.timer = setInterval(() => this.judge(), PACE_WINDOW_MS);
+    const shown = () => { pace.pending = false; pace.shown += 1; };
     source.addEventListener("open", () => {
       this.failures = 0;
       this.handlers.onConnection("live");
     });
     let pictures = null;   // a frame without "heatmaps" shows the last ones this stream sent
     source.addEventListener("frame", (e) => {
+      pace.received += 1;
+      if (!pace.pending) {
+        pace.pending = true;
+        requestAnimationFrame(shown);
+      }
       const frame = JSON.parse(e.data);
       if ("heatmaps" in frame) pictures = { heatmaps: frame.heatmaps, boundary: frame.boundary };
       else Object.assign(frame, pictures);
@@ -128,7 +167,23 @@ export class SessionStream {
     return backoff(attempt);
   }
 
+  judge() {
+    const p = this.pace;
+    p.windows = (p.windows || 0) + 1;
+    const seconds = (performance.now() - p.since) / 1000;
+    const fps = nextFps(this.fps, p.received, p.shown, seconds);   // a hidden tab shows none: MIN_FPS
+    Object.assign(p, { received: 0, shown: 0, since: performance.now() });
+    if (fps !== null && p.windows > 1) this.repace(fps);
+  }
+
+  repace(fps) {
+    this.fps = fps;
+    this.handlers.onPace?.(fps);
+    this.open();
+  }
+
   close() {
+    clearInterval(this.pace.timer);
     if (this.source) this.source.close();
     this.source = null;
   }

@@ -34,3 +34,43 @@ def test_every_frame_reaches_the_page_with_heatmaps_while_few_carry_them(page, l
     assert 3 <= len(drawn_at) < len(frames)      # redrawn while playing, not with every frame
     wait_until(page, f"({HEAT})() !== {before!r}".replace("\n", " "), 5)
     assert page.errors == []
+
+
+def test_the_stream_asks_for_as_many_frames_as_the_page_shows(page, live_server):
+    open_page(page, live_server)
+    decide = ("([fps, received, shown, seconds]) => import('/static/js/stream.js')"
+              ".then(m => m.nextFps(fps, received, shown, seconds))")
+    ask = lambda *a: page.evaluate(decide, list(a))  # noqa: E731
+    assert ask(60, 55, 12, 1.0) == 14            # shows 12 of 55: ask for 1.1 × 12
+    assert ask(60, 55, 50, 1.0) is None          # shows nearly all: keep
+    assert ask(14, 14, 14, 1.0) == 28            # shows all it gets at the cap: twice as many
+    assert ask(40, 55, 50, 1.0) is None          # 0.8–0.95 of them: keep
+    assert ask(60, 50, 0, 1.0) == 4              # a background tab shows none: the least
+    assert ask(60, 5, 0, 1.0) is None            # paused or stepping: too few to judge
+    assert ask(4, 4, 4, 1.0) == 8                # a low pace can still climb back
+    assert ask(32, 40, 40, 1.0) == 60            # never above 60
+
+
+def test_a_slow_page_gets_fewer_frames_and_more_once_it_is_fast_again(page, live_server):
+    open_page(page, live_server, "seed=1&layers=8,8,8,8,8,8&dataset=spiral&batch_size=1&speed=max")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 8})
+    try:
+        page.evaluate("() => { window.__got = 0; document.addEventListener('bpl:frame', () => window.__got++); }")
+        page.locator("#btn-play").click()
+        wait_until(page, "Number(document.body.dataset.streamFps) < 60", 20)
+        assert "frames a second" in page.locator("#connection").get_attribute("title")
+        time.sleep(1.5)                          # the paced stream is open
+        asked = int(page.evaluate("document.body.dataset.streamFps"))
+        got0, t0 = page.evaluate("[window.__got, performance.now()]")
+        time.sleep(3)
+        got1, t1 = page.evaluate("[window.__got, performance.now()]")
+        rate = (got1 - got0) / ((t1 - t0) / 1000)
+        # the server keeps to what the page asked for (asked may still change once)
+        assert rate <= 2 * asked + 2, (rate, asked)
+    finally:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+    slow = int(page.evaluate("document.body.dataset.streamFps"))
+    wait_until(page, f"Number(document.body.dataset.streamFps) >= {min(60, 2 * slow)}", 20)
+    page.locator("#btn-play").click()
+    assert page.errors == []
