@@ -20,7 +20,6 @@ from .helpers import NOT_FOUND, error_response, store
 
 bp = Blueprint("stream", __name__, url_prefix="/api")
 MAX_FPS = 60
-MIN_INTERVAL = 1 / MAX_FPS
 SEND_BUFFER = 32 * 1024
 
 
@@ -95,15 +94,18 @@ def events(session_id: str):
     def generate():
         yield b"retry: 1000\n\n"
         sent_seq, sent_status, sent_cursor, sent_pictures = -1, None, None, None
-        last_send, end = 0.0, time.monotonic() + max_seconds
+        # `due`: when this reader's next frame is due. It advances by `interval` from the
+        # last due time, not from the last send, so a late wake-up (the GIL, the
+        # scheduler) does not lower the rate: 60 asked is ~60 sent, not 55.
+        due, end = 0.0, time.monotonic() + max_seconds
         while time.monotonic() < end:
-            wait = last_send + interval - time.monotonic()
+            wait = due - time.monotonic()
             if wait > 0 and session.status == "running":
-                # this reader's pace: a frame is asked for now, so that one is ready when it ends
+                # a frame is asked for now, so that one is ready when the wait ends
                 with session.changed:
                     session.frame_wanted = True
                 time.sleep(wait)
-            encoded = next_frame(session, sent_seq, heartbeat, last_send + interval)
+            encoded = next_frame(session, sent_seq, heartbeat, due)
             if session.closed:
                 break
             if encoded is None:
@@ -118,7 +120,7 @@ def events(session_id: str):
                 chunk += event("status", encoded.status, encoded.seq)
             sent_seq, sent_status, sent_cursor = encoded.seq, encoded.status, encoded.cursor
             sent_pictures = encoded.pictures
-            last_send = time.monotonic()
+            due = max(due + interval, time.monotonic() + interval / 2)
             yield chunk
         if session.closed:
             yield event("error", b'{"message": "This session has ended."}')
