@@ -238,3 +238,27 @@ def test_gradient_checking_checks_the_gradient_of_the_same_j(app, client):
     assert body["relative_difference"] < body["threshold"]
     dW, db = s.network.gradients(s.X_train[:100], s.Y_train[:100], l2=LAMBDA, reg_m=len(s.X_train))
     np.testing.assert_allclose(body["backprop"], np.concatenate([g.ravel() for g in [*dW, *db]]), rtol=1e-12)
+
+
+def test_a_dead_layers_message_goes_once_the_weights_no_longer_stall_it():
+    """Dead ReLUs named, then the student imports live weights (PUT /params): after three
+    checks in a row find no stalled layer, the message goes; before that it stays."""
+    for seed in range(10):
+        s = Session("m", {"seed": seed, "activation": "relu", "learning_rate": 3.0, "optimizer": "sgd"})
+        s.step("epoch", 20)
+        if s.message and "dead ReLUs" in s.message:
+            break
+    else:
+        pytest.fail("no seed of 10 killed its ReLUs")
+    dead = s.message
+    s.step("batch")
+    assert s.message == dead                              # still dead: still said
+    fresh = Session("f", {"seed": seed, "activation": "relu"}).params()
+    s.update_config({"learning_rate": 0.03})
+    s.set_params(fresh["weights"], fresh["biases"])       # check 1 without a stalled layer
+    assert s.message == dead
+    s.step("batch")                                       # check 2
+    assert s.message == dead
+    s.step("batch")                                       # check 3: it goes
+    assert s.message is None
+    assert s.trainer.stalled_layer() is None

@@ -36,6 +36,7 @@ STATS_INTERVAL = 0.25        # while playing, losses over all the data at most 4
 PICTURES_INTERVAL = 0.1      # and heatmaps at most 10× (the pace of the page's boundary chart)
 COMMAND_SECONDS = 2.0        # a step command stops after this long and says what it did
 LOCK_WAIT = 0.5
+STALL_CLEAR_CHECKS = 3       # a stalled-layer message goes after this many checks find none
 UNITS = ("phase", "example", "batch", "epoch")
 MAX_STEP_COUNT = 1000
 
@@ -48,6 +49,7 @@ class Session:
         self.changed = threading.Condition()   # readers wait here, never behind a slice
         self.seq = self.structure = self.generation = 0
         self.status, self.message = "paused", None
+        self._stall = (None, 0)                # (the stall message shown, checks since it held)
         self.closed = False
         self.streams = 0
         self.last_access = time.monotonic()
@@ -234,9 +236,24 @@ class Session:
             self.history.add(stats["loss_step"], stats)
             self.history.snapshot(replace(self.moment(), cursor=None))
             if self.status != "diverged":
-                self.message = self.trainer.stalled_layer() or self.message
+                self._say_stall(self.trainer.stalled_layer())
         if notify:
             self._notify()
+
+    def _say_stall(self, stalled: str | None) -> None:
+        """Show a stalled layer's message while it holds. Once three checks in a row find
+        no stalled layer (the weights were edited or imported, a live change let it
+        recover), the message goes, unless something else has replaced it since."""
+        said, clear = self._stall
+        if stalled:
+            self.message, self._stall = stalled, (stalled, 0)
+        elif said is not None:
+            if clear + 1 < STALL_CLEAR_CHECKS:
+                self._stall = (said, clear + 1)
+            else:
+                if self.message == said:
+                    self.message = None
+                self._stall = (None, 0)
 
     def _notify(self) -> None:
         with self.changed:
