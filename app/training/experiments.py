@@ -8,13 +8,13 @@ from dataclasses import asdict
 import numpy as np
 
 from app.engine import (
-                        MAX_HIDDEN_LAYERS,
-                        THRESHOLD,
-                        chain_rule_paths,
-                        cost_sweep,
-                        gradient_check,
-                        probe_delta,
-                        work_counts,
+    MAX_HIDDEN_LAYERS,
+    THRESHOLD,
+    chain_rule_paths,
+    cost_sweep,
+    gradient_check,
+    probe_delta,
+    work_counts,
 )
 from app.engine.paths import MAX_PATHS
 

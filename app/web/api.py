@@ -2,7 +2,6 @@
 session's typed config or its command checks, or here (weights); bad input is a 4xx,
 never a 500. Errors map to statuses in one place (`helpers.install`)."""
 
-import re
 import secrets
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -13,7 +12,17 @@ from app.training.config import SEED_MAX
 from app.training.frames import encode
 
 from .data_views import input_description, upload_options
-from .helpers import NOT_FOUND, check_arrays, check_weight, column, error_response, json_body, store, with_session
+from .helpers import (
+    NOT_FOUND,
+    check_arrays,
+    check_weight,
+    column,
+    error_response,
+    json_body,
+    query_int,
+    store,
+    with_session,
+)
 
 __all__ = ["bp", "json_body", "store", "with_session"]   # compare.py builds on these
 
@@ -130,15 +139,8 @@ def probe(session):
 def paths(session):
     """?layer=&to=&from=(&step=, a moment of the timeline): the chain rule's paths for one
     weight (the "why not directly" card)."""
-    step = _query_int("step") if "step" in request.args else None
-    return jsonify(experiments.paths(session, *(_query_int(name) for name in ("layer", "to", "from")), step=step))
-
-
-def _query_int(name: str) -> int:
-    text = request.args.get(name, "")
-    if not re.fullmatch(r"-?[0-9]{1,9}", text):
-        raise SessionError(name, f"{name} must be a whole number")
-    return int(text)
+    step = query_int("step") if "step" in request.args else None
+    return jsonify(experiments.paths(session, *(query_int(name) for name in ("layer", "to", "from")), step=step))
 
 
 @bp.post("/sessions/<session_id>/upload")

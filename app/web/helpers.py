@@ -60,6 +60,17 @@ def replace_url(response, config):
     return response
 
 
+def query_int(name: str, low: int | None = None, high: int | None = None) -> int:
+    """The query parameter `name` as a whole number (within [low, high] if given), or a
+    400 naming it."""
+    text = request.args.get(name, "")
+    bounded = low is not None and high is not None
+    if not re.fullmatch(r"-?[0-9]{1,9}", text) or (bounded and not low <= int(text) <= high):
+        span = f" from {low} to {high}" if bounded else ""
+        raise SessionError(name, f"{name} must be a whole number{span}")
+    return int(text)
+
+
 # -- request bodies ------------------------------------------------------------------
 def read_chunked_body() -> None:
     """Over the limit is 413, always. Werkzeug refuses a Content-Length over the cap, but

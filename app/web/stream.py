@@ -16,7 +16,7 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 
-from .helpers import NOT_FOUND, error_response, store
+from .helpers import NOT_FOUND, error_response, query_int, store
 
 bp = Blueprint("stream", __name__, url_prefix="/api")
 MAX_FPS = 60
@@ -79,10 +79,7 @@ def events(session_id: str):
     session = store().get(session_id)
     if session is None:
         return error_response(404, NOT_FOUND, "id")
-    fps = request.args.get("fps", str(MAX_FPS))
-    if not (fps.isascii() and fps.isdecimal()) or not 1 <= int(fps) <= MAX_FPS:
-        return error_response(400, f"fps must be a whole number of frames a second from 1 to {MAX_FPS}", "fps")
-    interval = 1 / int(fps)
+    interval = 1 / (query_int("fps", 1, MAX_FPS) if "fps" in request.args else MAX_FPS)
     heartbeat = current_app.config["STREAM_HEARTBEAT"]
     max_seconds = current_app.config["STREAM_MAX_SECONDS"]
     sessions = store()

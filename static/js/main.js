@@ -13,6 +13,8 @@ import { SessionStream, MAX_FPS } from "./stream.js";
 import { fmt, fmtEpoch, fmtInt, courseLayer, sub } from "./format.js";
 import { initPanels } from "./panels/index.js";
 import { Timeline } from "./timeline.js";
+import { throttle } from "./throttle.js";
+import { setText } from "./diagram-util.js";
 import { initExports } from "./exports.js";
 import "./check.js";
 import "./predict.js";
@@ -84,29 +86,17 @@ function onFrame(frame) {
 // While training streams frames (up to 60/s) the numbers are written ~20×/s, as often as
 // the diagram refreshes its values: a frame that changes nothing on screen costs no paint.
 const NUMBERS_RUNNING_MS = 50;
-let numbersAt = -Infinity;
-let numbersTimer = 0;
 let shown = null;   // the frame drawn last (live or from the past)
 
-function showNumbers() {
+const showNumbers = throttle(NUMBERS_RUNNING_MS, () => {
   const frame = shown;
-  const wait = frame.status === "running" ? NUMBERS_RUNNING_MS - (performance.now() - numbersAt) : 0;
-  if (wait > 0) {
-    numbersTimer ||= setTimeout(() => { numbersTimer = 0; showNumbers(); }, wait);
-    return;
-  }
-  numbersAt = performance.now();
   setText($("epoch"), fmtEpoch(frame.epoch));
   setText($("step"), fmtInt(frame.step));
   setText($("loss-train"), fmt(frame.loss.train));
   setText($("loss-test"), fmt(frame.loss.test));
   setText($("acc-train"), frame.accuracy ? percent(frame.accuracy.train) : "–");
   setText($("acc-test"), frame.accuracy ? percent(frame.accuracy.test) : "–");
-}
-
-function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
-}
+}, () => shown.status === "running");
 
 function draw(frame) {
   const speed = $("input-speed")?.value;

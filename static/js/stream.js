@@ -54,7 +54,7 @@ export class SessionStream {
     this.recovering = false;
     this.failures = 0;          // opens in a row that never reached "open"
     this.fps = MAX_FPS;         // frames a second asked of the server (see nextFps)
-    this.pace = { received: 0, shown: 0, pending: false, timer: 0, since: 0 };
+    this.pace = { received: 0, shown: 0, pending: false, timer: 0, since: 0, windows: 0 };
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && this.fps < MAX_FPS && this.source) this.repace(MAX_FPS);
     });
@@ -169,7 +169,7 @@ export class SessionStream {
 
   judge() {
     const p = this.pace;
-    p.windows = (p.windows || 0) + 1;
+    p.windows += 1;
     const seconds = (performance.now() - p.since) / 1000;
     const fps = nextFps(this.fps, p.received, p.shown, seconds);   // a hidden tab shows none: MIN_FPS
     Object.assign(p, { received: 0, shown: 0, since: performance.now() });

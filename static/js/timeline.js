@@ -6,6 +6,8 @@
 // slider is touched; a click that lands before it arrives is kept as a fraction of the
 // track and applied once the history is known, so the first click is never lost.
 
+import { throttle } from "./throttle.js";
+
 // While training streams frames, the live label ("live · step N") follows ~20×/s.
 const LABEL_RUNNING_MS = 50;
 
@@ -126,16 +128,13 @@ export class Timeline {
       return;
     }
     this.newest = frame;
-    const wait = frame.status === "running" ? LABEL_RUNNING_MS - (performance.now() - (this.labelAt || -Infinity)) : 0;
-    if (wait > 0) {
-      this.labelTimer ||= setTimeout(() => {
-        this.labelTimer = 0;
-        if (!this.viewing) this.follow(this.newest);
-      }, wait);
-      return;
-    }
-    this.labelAt = performance.now();
-    this._label(`live · step ${frame.step.toLocaleString("en-US")}`);
-    if (this.slider.value !== this.slider.max) this.slider.value = this.slider.max;
+    this.showLive();
   }
+
+  // The live label and thumb, for the newest frame (unless the past is shown by then).
+  showLive = throttle(LABEL_RUNNING_MS, () => {
+    if (this.viewing) return;
+    this._label(`live · step ${this.newest.step.toLocaleString("en-US")}`);
+    if (this.slider.value !== this.slider.max) this.slider.value = this.slider.max;
+  }, () => this.newest.status === "running");
 }
